@@ -1,0 +1,24 @@
+"""ASR training with the plugin classes registered: ESPnet's ``asr_train``.
+
+Usage:
+    python -m espnet_dynprune.bin.asr_train --config conf/train_asr_gated.yaml ...
+
+Takes every option of ``python -m espnet2.bin.asr_train``. The ASR task has no
+``<lang><task>`` text prefix: use an acoustic-only predictor
+(``gate_predictor_conf: {context: [], acoustic: true}``).
+"""
+
+from typing import List, Optional
+
+from espnet2.tasks.asr import ASRTask
+
+import espnet_dynprune  # noqa: F401  (registers before the parser is built)
+
+
+def main(cmd: Optional[List[str]] = None) -> None:
+    """Run ESPnet's ASR trainer."""
+    ASRTask.main(cmd=cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Gated Transformer decoder: ESPnet's decoder with three gates per layer.
+
+Gates (``DECODER_MODULES``): self-attention, source attention, FFN. A closed
+module's residual update is skipped (and, with pre-norm, its layer norm too).
+Every layer still returns its output, so ``forward_one_step`` keeps one cache
+entry per layer and ESPnet's ``score`` / ``batch_score`` / ``BatchBeamSearch``
+work unchanged. The state-dict names are ESPnet's own.
+"""
+
+from typing import Sequence
+
+import torch
+from espnet.nets.pytorch_backend.transformer.decoder_layer import DecoderLayer
+from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
+from typeguard import typechecked
+
+from espnet_dynprune.gates import (
+    DECODER_MODULES,
+    GatedStackMixin,
+    add_update,
+    run_gated,
+    take_rows,
+)
+
+__all__ = ["GatedDecoderLayer", "GatedTransformerDecoder"]
+
+
+class GatedDecoderLayer(DecoderLayer):
+    """Transformer decoder layer that honours ``gate_plan``.
+
+    Created by re-classing ESPnet's layer in place (no new parameters).
+    """
+
+    gate_plan = None
+
+    def forward(self, tgt, tgt_mask, memory, memory_mask, cache=None):
+        """Same contract as ESPnet's ``DecoderLayer.forward`` (no sequential attn)."""
+        plan = self.gate_plan
+        if plan is None:
+            return super().forward(tgt, tgt_mask, memory, memory_mask, cache=cache)
+        self_plan, src_plan, ffn_plan = plan
+        batch = tgt.size(0)
+        step = cache is not None
+        x = tgt[:, -1:, :] if step else tgt
+        query_mask = tgt_mask[:, -1:, :] if step and tgt_mask is not None else tgt_mask
+
+        def self_attention(rows):
+            keys = take_rows(tgt, rows)
+            if self.normalize_before:
+                keys = self.norm1(keys)
+            query = keys[:, -1:, :] if step else keys
+            out = self.self_attn(query, keys, keys, take_rows(query_mask, rows))
+            if self.concat_after:
+                return self.concat_linear1(torch.cat((query, out), dim=-1))
+            return self.dropout(out)
+
+        def source_attention(rows):
+            h = take_rows(x, rows)
+            if self.normalize_before:
+                h = self.norm2(h)
+            mem = take_rows(memory, rows)
+            out = self.src_attn(h, mem, mem, take_rows(memory_mask, rows))
+            if self.concat_after:
+                return self.concat_linear2(torch.cat((h, out), dim=-1))
+            return self.dropout(out)
+
+        def feed_forward(rows):
+            h = take_rows(x, rows)
+            if self.normalize_before:
+                h = self.norm3(h)
+            return self.dropout(self.feed_forward(h))
+
+        for decision, branch, norm in (
+            (self_plan, self_attention, self.norm1),
+            (src_plan, source_attention, self.norm2),
+            (ffn_plan, feed_forward, self.norm3),
+        ):
+            x = add_update(x, run_gated(decision, branch, batch))
+            if not self.normalize_before:
+                x = norm(x)
+
+        if step:
+            x = torch.cat([cache, x], dim=1)
+        return x, tgt_mask, memory, memory_mask
+
+
+class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
+    """``TransformerDecoder`` with a gate per module per layer.
+
+    Takes every option of ESPnet's ``transformer`` decoder (same YAML keys, same
+    state-dict names).
+    """
+
+    gate_modules = DECODER_MODULES
+
+    @typechecked
+    def __init__(self, vocab_size: int, encoder_output_size: int, **kwargs) -> None:
+        super().__init__(
+            vocab_size=vocab_size, encoder_output_size=encoder_output_size, **kwargs
+        )
+        for layer in self.decoders:
+            layer.__class__ = GatedDecoderLayer
+
+    def gated_layers(self) -> Sequence[torch.nn.Module]:
+        """The decoder layers, in order."""
+        return list(self.decoders)

@@ -1,0 +1,120 @@
+"""Decoding with a gated model: ESPnet's ``Speech2Text`` plus ``gate_mode``.
+
+:class:`Speech2Text` is ESPnet's class (same arguments, same beam search, same
+outputs) with three additions:
+
+* ``gate_mode``: ``predicted`` (the gate predictor decides per utterance) or
+  ``dense`` (every module runs; equals the stock model on the same weights);
+* the checkpoint is opened with ``torch.load(weights_only=True)`` and checked
+  before ESPnet loads it: ESPnet's own loader unpickles arbitrary objects and
+  silently ignores missing keys (``strict=False``);
+* ``last_gates`` / :meth:`active_modules` report which modules ran for the last
+  utterance.
+"""
+
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+import torch
+from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
+
+from espnet_dynprune.gating import describe_gates
+from espnet_dynprune.models import GATE_MODES, DynPruneModelMixin
+
+__all__ = ["Speech2Text", "load_state_dict_safely"]
+
+GATE_PREFIX = "gating."
+
+
+def load_state_dict_safely(model_file: Union[Path, str]) -> Dict[str, torch.Tensor]:
+    """Load a checkpoint as tensors only; never unpickles arbitrary objects."""
+    try:
+        state = torch.load(model_file, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for bad files
+        raise ValueError(
+            f"{model_file}: not a loadable weights-only checkpoint ({error})"
+        ) from error
+    if not isinstance(state, dict):
+        raise ValueError(f"{model_file}: expected a state dict, got {type(state)}")
+    return state
+
+
+class Speech2Text(ESPnetSpeech2Text):
+    """ESPnet's ``Speech2Text`` for ``model: dynprune`` checkpoints.
+
+    Args:
+        s2t_train_config: the training ``config.yaml``.
+        s2t_model_file: the ``.pth`` weights.
+        gate_mode: ``predicted`` or ``dense``.
+        **kwargs: every other argument of ESPnet's ``Speech2Text``.
+    """
+
+    def __init__(
+        self,
+        s2t_train_config: Union[Path, str, None] = None,
+        s2t_model_file: Union[Path, str, None] = None,
+        gate_mode: str = "predicted",
+        **kwargs,
+    ) -> None:
+        if gate_mode not in GATE_MODES:
+            raise ValueError(
+                f"gate_mode must be one of {GATE_MODES}, got {gate_mode!r}"
+            )
+        state = (
+            None if s2t_model_file is None else load_state_dict_safely(s2t_model_file)
+        )
+        super().__init__(
+            s2t_train_config=s2t_train_config, s2t_model_file=s2t_model_file, **kwargs
+        )
+        if not isinstance(self.s2t_model, DynPruneModelMixin):
+            raise ValueError(
+                f"{s2t_train_config}: not a dynamic-pruning model (expected "
+                "model: dynprune); use ESPnet's Speech2Text for stock models"
+            )
+        if state is not None and not kwargs.get("quantize_s2t_model", False):
+            self._check_keys(state, s2t_model_file, gate_mode)
+        self.gate_mode = gate_mode
+        # Fail now, not at the first utterance, on unknown symbols or missing gates.
+        self.s2t_model.set_inference_context(self.lang_sym, self.task_sym, gate_mode)
+
+    def _check_keys(
+        self, state: Dict[str, torch.Tensor], model_file: Union[Path, str], mode: str
+    ) -> None:
+        expected = set(self.s2t_model.state_dict())
+        missing = sorted(
+            k for k in expected - set(state) if not k.startswith(GATE_PREFIX)
+        )
+        if missing:
+            raise ValueError(f"{model_file}: missing backbone weights {missing[:10]}")
+        if mode == "predicted" and not any(k.startswith(GATE_PREFIX) for k in state):
+            raise ValueError(
+                f"{model_file}: no gate predictor weights ('{GATE_PREFIX}*'); "
+                "train the gates first, or decode with gate_mode=dense"
+            )
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        speech,
+        text_prev=None,
+        lang_sym: Optional[str] = None,
+        task_sym: Optional[str] = None,
+        predict_time: Optional[bool] = None,
+    ):
+        """Decode one utterance; same arguments and results as ESPnet's."""
+        self.s2t_model.set_inference_context(
+            lang_sym or self.lang_sym, task_sym or self.task_sym, self.gate_mode
+        )
+        self.s2t_model.last_gates = None
+        return super().__call__(
+            speech,
+            text_prev=text_prev,
+            lang_sym=lang_sym,
+            task_sym=task_sym,
+            predict_time=predict_time,
+        )
+
+    def active_modules(self) -> Dict[str, str]:
+        """Gates of the last utterance, one 0/1 group per layer ({} when dense)."""
+        gates = self.s2t_model.last_gates
+        return {} if gates is None else describe_gates(gates)

@@ -1,0 +1,28 @@
+"""espnet_dynprune: context-aware dynamic pruning for ESPnet speech foundation models."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="espnet_dynprune",
+    version="0.1.0",
+    description="Context-aware dynamic pruning (gated E-Branchformer / Transformer) "
+    "for ESPnet 2 S2T and ASR models",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["espnet_dynprune", "espnet_dynprune.*"]),
+    python_requires=">=3.10,<3.12",
+    install_requires=[
+        "espnet>=202412,<=202511",
+        "torch>=2.1,<2.13",
+        "torchaudio>=2.1,<2.12",
+        "sentencepiece>=0.2",
+        "soundfile>=0.12",
+        "sacrebleu>=2.4",
+        "jiwer>=3.0",
+        "tqdm>=4.60",
+        "PyYAML>=6.0",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"],
+    },
+)

@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny stock and gated S2T models with the same weights."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from model_factory import build_s2t  # noqa: E402
+
+BOTH_PARTS = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
+
+
+@pytest.fixture(scope="session")
+def stock_model() -> torch.nn.Module:
+    """Stock ``espnet`` + ``e_branchformer`` + ``transformer`` model."""
+    return build_s2t(gated=False)
+
+
+@pytest.fixture()
+def gated_model(stock_model) -> torch.nn.Module:
+    """``dynprune`` model gating both parts, loaded with the stock weights."""
+    model = build_s2t(gated=True, seed=1, model_conf=BOTH_PARTS)
+    model.load_state_dict(stock_model.state_dict(), strict=False)
+    return model
+
+
+@pytest.fixture()
+def speech() -> torch.Tensor:
+    """Two utterances of random audio, 0.5 s and 0.4 s at 16 kHz (padded)."""
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(2, 8000, generator=generator)
+
+
+@pytest.fixture()
+def speech_lengths() -> torch.Tensor:
+    return torch.tensor([8000, 6400])

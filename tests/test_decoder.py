@@ -1,0 +1,136 @@
+"""Gated Transformer decoder: stock parity in every path, skipping, caches."""
+
+import pytest
+import torch
+from espnet.nets.batch_beam_search import BatchBeamSearch
+
+from espnet_dynprune.gates import DECODER_MODULES
+
+MODULE_ATTRS = ("self_attn", "src_attn", "feed_forward")
+NUM_LAYERS = 2
+
+
+@pytest.fixture()
+def memory(stock_model, speech, speech_lengths):
+    with torch.no_grad():
+        return stock_model.encode(speech, speech_lengths)
+
+
+@pytest.fixture()
+def prefix():
+    return torch.tensor([[39, 5, 8, 9, 12, 13], [39, 4, 7, 9, 14, 15]])
+
+
+def _gates(batch, closed=()):
+    gates = torch.ones(batch, NUM_LAYERS, len(DECODER_MODULES))
+    for layer, module in closed:
+        gates[:, layer, module] = 0.0
+    return gates
+
+
+@pytest.mark.parametrize("gates", [None, _gates(2)])
+def test_teacher_forced_dense_equals_stock(stock_model, gated_model, memory, prefix, gates):
+    (hs, hlens), lens = memory, torch.tensor([6, 4])
+    with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+        got, _ = gated_model.decoder(hs, hlens, prefix, lens)
+        want, _ = stock_model.decoder(hs, hlens, prefix, lens)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("gates", [None, _gates(1)])
+def test_batch_score_dense_equals_stock(stock_model, gated_model, memory, prefix, gates):
+    hs = memory[0][:1].expand(2, -1, -1)
+    states = [None, None]
+    with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+        for step in range(1, prefix.size(1) + 1):
+            got, states = gated_model.decoder.batch_score(prefix[:, :step], states, hs)
+        want, _ = stock_model.decoder.batch_score(prefix, [None, None], hs)
+    # the last incremental step scores the same token as the full-prefix call
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    assert len(states[0]) == NUM_LAYERS
+
+
+def test_incremental_steps_equal_teacher_forcing_when_pruned(gated_model, memory, prefix):
+    """Closed modules keep one cache entry per layer and a consistent cache."""
+    hs = memory[0][:1].expand(2, -1, -1)
+    gates = _gates(1, closed=[(0, 0), (1, 1), (1, 2)])
+    states = [None, None]
+    with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+        for step in range(1, prefix.size(1) + 1):
+            logp, states = gated_model.decoder.batch_score(prefix[:, :step], states, hs)
+        full, _ = gated_model.decoder(
+            hs, torch.tensor([hs.size(1)] * 2), prefix, torch.tensor([6, 6])
+        )
+    torch.testing.assert_close(
+        logp, torch.log_softmax(full[:, -1], dim=-1), atol=1e-5, rtol=0
+    )
+    assert all(len(s) == NUM_LAYERS for s in states)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hard_skip_equals_soft_gating(gated_model, memory, prefix, seed):
+    (hs, hlens), lens = memory, torch.tensor([6, 4])
+    generator = torch.Generator().manual_seed(seed)
+    gates = (torch.rand(2, NUM_LAYERS, 3, generator=generator) > 0.5).float()
+    with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+        hard, _ = gated_model.decoder(hs, hlens, prefix, lens)
+    soft_gates = gates.clone().requires_grad_(True)
+    with gated_model.decoder.gates_applied(soft_gates):
+        soft, _ = gated_model.decoder(hs, hlens, prefix, lens)
+    torch.testing.assert_close(hard, soft.detach(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("module", range(3))
+def test_closed_module_is_never_executed(gated_model, memory, prefix, module):
+    hs = memory[0][:1]
+    calls = []
+    hooks = [
+        getattr(layer, attr).register_forward_hook(
+            lambda *_, name=attr: calls.append(name)
+        )
+        for layer in gated_model.decoder.gated_layers()
+        for attr in MODULE_ATTRS
+    ]
+    gates = _gates(1, closed=[(layer, module) for layer in range(NUM_LAYERS)])
+    try:
+        with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+            gated_model.decoder.score(prefix[0], None, hs[0])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert MODULE_ATTRS[module] not in calls
+    assert len(calls) == NUM_LAYERS * 2
+
+
+def _beam_search(decoder, vocab_size, sos, eos):
+    return BatchBeamSearch(
+        scorers={"decoder": decoder},
+        weights={"decoder": 1.0},
+        beam_size=3,
+        vocab_size=vocab_size,
+        sos=sos,
+        eos=eos,
+    )
+
+
+def test_beam_search_dense_equals_stock(stock_model, gated_model, memory):
+    hs = memory[0][0]
+    hyps = {}
+    for name, model in (("stock", stock_model), ("gated", gated_model)):
+        search = _beam_search(model.decoder, model.vocab_size, model.sos, model.eos)
+        with torch.no_grad():
+            best = search(x=hs, maxlenratio=0.0, minlenratio=0.0)[:3]
+        hyps[name] = [(h.yseq.tolist(), float(h.score)) for h in best]
+    assert [y for y, _ in hyps["stock"]] == [y for y, _ in hyps["gated"]]
+    for (_, a), (_, b) in zip(hyps["stock"], hyps["gated"], strict=True):
+        assert abs(a - b) < 1e-4
+
+
+def test_beam_search_runs_with_closed_modules(gated_model, memory):
+    search = _beam_search(
+        gated_model.decoder, gated_model.vocab_size, gated_model.sos, gated_model.eos
+    )
+    gates = _gates(1, closed=[(0, 1), (1, 0), (1, 2)])
+    with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+        best = search(x=memory[0][0], maxlenratio=0.3, minlenratio=0.0)
+    assert len(best) > 0 and best[0].yseq[0] == gated_model.sos

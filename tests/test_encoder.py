@@ -1,0 +1,102 @@
+"""Gated E-Branchformer: stock parity, hard skip == soft gating, real skipping."""
+
+import pytest
+import torch
+
+from espnet_dynprune.encoder import GatedEBranchformerEncoder
+from espnet_dynprune.gates import ENCODER_MODULES
+
+MODULE_ATTRS = ("feed_forward_macaron", "attn", "cgmlp", "feed_forward")
+
+
+def _features(model, speech, lengths):
+    feats, feat_lengths = model._extract_feats(speech, lengths)
+    return model.normalize(feats, feat_lengths)
+
+
+def test_state_dict_names_are_espnets(stock_model, gated_model):
+    assert set(stock_model.encoder.state_dict()) == set(gated_model.encoder.state_dict())
+
+
+@pytest.mark.parametrize("open_gates", [None, "ones"])
+def test_dense_equals_stock(stock_model, gated_model, speech, speech_lengths, open_gates):
+    feats, lengths = _features(stock_model, speech, speech_lengths)
+    gates = None if open_gates is None else torch.ones(2, 2, len(ENCODER_MODULES))
+    with torch.no_grad(), gated_model.encoder.gates_applied(gates):
+        got, got_lengths, _ = gated_model.encoder(feats, lengths)
+        want, want_lengths, _ = stock_model.encoder(feats, lengths)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    assert torch.equal(got_lengths, want_lengths)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hard_skip_equals_soft_gating(gated_model, speech, speech_lengths, seed):
+    feats, lengths = _features(gated_model, speech, speech_lengths)
+    generator = torch.Generator().manual_seed(seed)
+    gates = (torch.rand(2, 2, 4, generator=generator) > 0.5).float()
+    with torch.no_grad(), gated_model.encoder.gates_applied(gates):
+        hard, _, _ = gated_model.encoder(feats, lengths)
+    soft_gates = gates.clone().requires_grad_(True)
+    with gated_model.encoder.gates_applied(soft_gates):
+        soft, _, _ = gated_model.encoder(feats, lengths)
+    torch.testing.assert_close(hard, soft.detach(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("module", range(4))
+def test_closed_module_is_never_executed(gated_model, speech, speech_lengths, module):
+    feats, lengths = _features(gated_model, speech, speech_lengths)
+    calls = []
+    layers = gated_model.encoder.gated_layers()
+    hooks = [
+        getattr(layer, attr).register_forward_hook(
+            lambda *_, name=f"{i}.{attr}": calls.append(name)
+        )
+        for i, layer in enumerate(layers)
+        for attr in MODULE_ATTRS
+    ]
+    gates = torch.ones(2, 2, 4)
+    gates[:, :, module] = 0.0
+    try:
+        with torch.no_grad(), gated_model.encoder.gates_applied(gates):
+            gated_model.encoder(feats, lengths)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    closed = MODULE_ATTRS[module]
+    assert not [c for c in calls if c.endswith("." + closed)]
+    assert len(calls) == 2 * 3  # the other three modules of both layers ran
+
+
+def test_accepts_stock_options():
+    encoder = GatedEBranchformerEncoder(
+        input_size=20,
+        output_size=16,
+        attention_heads=2,
+        num_blocks=3,
+        use_ffn=True,
+        macaron_ffn=True,
+        linear_units=32,
+        cgmlp_linear_units=32,
+        input_layer="conv2d",
+        layer_drop_rate=0.1,
+        interctc_layer_idx=[1],
+        attention_layer_type="selfattn",
+        pos_enc_layer_type="abs_pos",
+    ).eval()
+    feats, lengths = torch.randn(1, 50, 20), torch.tensor([50])
+    with torch.no_grad(), encoder.gates_applied(torch.ones(1, 3, 4)):
+        (out, inter), _, _ = encoder(feats, lengths)
+    assert out.shape[-1] == 16 and inter[0][0] == 1
+
+
+@pytest.mark.parametrize("missing", ["use_ffn", "macaron_ffn"])
+def test_needs_both_feed_forwards(missing):
+    conf = dict(input_size=20, output_size=16, use_ffn=True, macaron_ffn=True)
+    conf[missing] = False
+    with pytest.raises(ValueError, match=missing):
+        GatedEBranchformerEncoder(**conf)
+
+
+def test_rejects_badly_shaped_gates(gated_model):
+    with pytest.raises(ValueError, match=r"\(batch, 2, 4\)"):
+        gated_model.encoder.set_gates(torch.ones(1, 3, 4))
