@@ -29,7 +29,9 @@ def _gates(batch, closed=()):
 
 
 @pytest.mark.parametrize("gates", [None, _gates(2)])
-def test_teacher_forced_dense_equals_stock(stock_model, gated_model, memory, prefix, gates):
+def test_teacher_forced_dense_equals_stock(
+    stock_model, gated_model, memory, prefix, gates
+):
     (hs, hlens), lens = memory, torch.tensor([6, 4])
     with torch.no_grad(), gated_model.decoder.gates_applied(gates):
         got, _ = gated_model.decoder(hs, hlens, prefix, lens)
@@ -38,7 +40,9 @@ def test_teacher_forced_dense_equals_stock(stock_model, gated_model, memory, pre
 
 
 @pytest.mark.parametrize("gates", [None, _gates(1)])
-def test_batch_score_dense_equals_stock(stock_model, gated_model, memory, prefix, gates):
+def test_batch_score_dense_equals_stock(
+    stock_model, gated_model, memory, prefix, gates
+):
     hs = memory[0][:1].expand(2, -1, -1)
     states = [None, None]
     with torch.no_grad(), gated_model.decoder.gates_applied(gates):
@@ -50,7 +54,9 @@ def test_batch_score_dense_equals_stock(stock_model, gated_model, memory, prefix
     assert len(states[0]) == NUM_LAYERS
 
 
-def test_incremental_steps_equal_teacher_forcing_when_pruned(gated_model, memory, prefix):
+def test_incremental_steps_equal_teacher_forcing_when_pruned(
+    gated_model, memory, prefix
+):
     """Closed modules keep one cache entry per layer and a consistent cache."""
     hs = memory[0][:1].expand(2, -1, -1)
     gates = _gates(1, closed=[(0, 0), (1, 1), (1, 2)])

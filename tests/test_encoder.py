@@ -15,11 +15,15 @@ def _features(model, speech, lengths):
 
 
 def test_state_dict_names_are_espnets(stock_model, gated_model):
-    assert set(stock_model.encoder.state_dict()) == set(gated_model.encoder.state_dict())
+    assert set(stock_model.encoder.state_dict()) == set(
+        gated_model.encoder.state_dict()
+    )
 
 
 @pytest.mark.parametrize("open_gates", [None, "ones"])
-def test_dense_equals_stock(stock_model, gated_model, speech, speech_lengths, open_gates):
+def test_dense_equals_stock(
+    stock_model, gated_model, speech, speech_lengths, open_gates
+):
     feats, lengths = _features(stock_model, speech, speech_lengths)
     gates = None if open_gates is None else torch.ones(2, 2, len(ENCODER_MODULES))
     with torch.no_grad(), gated_model.encoder.gates_applied(gates):
