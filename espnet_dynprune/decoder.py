@@ -5,6 +5,11 @@ module's residual update is skipped (and, with pre-norm, its layer norm too).
 Every layer still returns its output, so ``forward_one_step`` keeps one cache
 entry per layer and ESPnet's ``score`` / ``batch_score`` / ``BatchBeamSearch``
 work unchanged. The state-dict names are ESPnet's own.
+
+With :meth:`GatedTransformerDecoder.start_utterance`, incremental decoding also
+reuses each layer's source-attention keys and values across steps and beams
+(``espnet_dynprune.source_cache``); the model calls it when it encodes an
+utterance for decoding.
 """
 
 from typing import Sequence
@@ -16,11 +21,16 @@ from typeguard import typechecked
 
 from espnet_dynprune.gates import (
     DECODER_MODULES,
+    GateDecision,
     GatedStackMixin,
+    GateKind,
     add_update,
     run_gated,
     take_rows,
 )
+from espnet_dynprune.source_cache import SourceKVCache
+
+_ALL_OPEN = [GateDecision(GateKind.OPEN)] * len(DECODER_MODULES)
 
 __all__ = ["GatedDecoderLayer", "GatedTransformerDecoder"]
 
@@ -32,15 +42,16 @@ class GatedDecoderLayer(DecoderLayer):
     """
 
     gate_plan = None
+    source_cache = None
 
     def forward(self, tgt, tgt_mask, memory, memory_mask, cache=None):
         """Same contract as ESPnet's ``DecoderLayer.forward`` (no sequential attn)."""
-        plan = self.gate_plan
-        if plan is None:
-            return super().forward(tgt, tgt_mask, memory, memory_mask, cache=cache)
-        self_plan, src_plan, ffn_plan = plan
-        batch = tgt.size(0)
         step = cache is not None
+        source_cache = self.source_cache
+        if self.gate_plan is None and source_cache is None:
+            return super().forward(tgt, tgt_mask, memory, memory_mask, cache=cache)
+        self_plan, src_plan, ffn_plan = self.gate_plan or _ALL_OPEN
+        batch = tgt.size(0)
         x = tgt[:, -1:, :] if step else tgt
         query_mask = tgt_mask[:, -1:, :] if step and tgt_mask is not None else tgt_mask
 
@@ -58,8 +69,12 @@ class GatedDecoderLayer(DecoderLayer):
             h = take_rows(x, rows)
             if self.normalize_before:
                 h = self.norm2(h)
-            mem = take_rows(memory, rows)
-            out = self.src_attn(h, mem, mem, take_rows(memory_mask, rows))
+            mask = take_rows(memory_mask, rows)
+            if source_cache is not None:
+                out = source_cache.attend(self.src_attn, h, memory, mask, rows)
+            else:
+                mem = take_rows(memory, rows)
+                out = self.src_attn(h, mem, mem, mask)
             if self.concat_after:
                 return self.concat_linear2(torch.cat((h, out), dim=-1))
             return self.dropout(out)
@@ -100,7 +115,36 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         )
         for layer in self.decoders:
             layer.__class__ = GatedDecoderLayer
+        self._source_caches = None
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The decoder layers, in order."""
         return list(self.decoders)
+
+    def start_utterance(self) -> None:
+        """Reuse source-attention keys/values in ``forward_one_step`` from now on.
+
+        Call once per utterance (the model's ``encode`` does): the cache belongs
+        to that utterance's encoder output.
+        """
+        self._source_caches = [
+            SourceKVCache() if SourceKVCache.supports(layer.src_attn) else None
+            for layer in self.decoders
+        ]
+
+    def stop_source_cache(self) -> None:
+        """Recompute source-attention keys/values at every step (ESPnet's way)."""
+        self._source_caches = None
+
+    def forward_one_step(self, *args, **kwargs):
+        """ESPnet's ``forward_one_step``, with the utterance's source cache if any."""
+        caches = self._source_caches
+        if caches is None:
+            return super().forward_one_step(*args, **kwargs)
+        for layer, source_cache in zip(self.decoders, caches, strict=True):
+            layer.source_cache = source_cache
+        try:
+            return super().forward_one_step(*args, **kwargs)
+        finally:
+            for layer in self.decoders:
+                layer.source_cache = None

@@ -25,7 +25,7 @@ from espnet2.s2t.espnet_model import ESPnetS2TModel
 from espnet2.torch_utils.device_funcs import force_gatherable
 
 from espnet_dynprune.config import GatePredictorConfig, SparsityConfig, from_dict
-from espnet_dynprune.gates import GateMask
+from espnet_dynprune.gates import GatedStackMixin, GateMask
 from espnet_dynprune.gating import DynPruneGating
 
 __all__ = ["ESPnetDynPruneASRModel", "ESPnetDynPruneS2TModel", "GATE_MODES"]
@@ -128,6 +128,11 @@ class DynPruneModelMixin:
         return force_gatherable((loss, stats, weight), loss.device)
 
     # ----- inference ------------------------------------------------------
+    def _hold_decoder_gates(self, gates: Optional[torch.Tensor]) -> None:
+        """Keep decoder gates in place for the beam search that follows ``encode``."""
+        if isinstance(self.decoder, GatedStackMixin):
+            self.decoder.set_gates(gates)
+
     def set_inference_context(
         self,
         lang_sym: Optional[str] = None,
@@ -174,7 +179,12 @@ class DynPruneModelMixin:
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """ESPnet's ``encode``; at inference, under the predicted gates."""
-        if self._in_forward or self.gate_mode == "dense":
+        if self._in_forward:
+            return super().encode(speech, speech_lengths)
+        if self.decoder is not None and hasattr(self.decoder, "start_utterance"):
+            self.decoder.start_utterance()  # the next beam search is for this speech
+        if self.gate_mode == "dense":
+            self._hold_decoder_gates(None)
             return super().encode(speech, speech_lengths)
         if self._inference_context is None:
             raise RuntimeError(
@@ -189,8 +199,7 @@ class DynPruneModelMixin:
         pooled = self._pooled_features(speech, speech_lengths)
         gates = self.gating.predict(context["lang"], context["task"], pooled)
         self.last_gates = gates
-        if gates.decoder is not None:
-            self.decoder.set_gates(gates.decoder)  # kept for the beam search
+        self._hold_decoder_gates(gates.decoder)
         with self.encoder_gates(gates.encoder):
             return super().encode(speech, speech_lengths)
 

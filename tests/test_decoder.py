@@ -140,3 +140,48 @@ def test_beam_search_runs_with_closed_modules(gated_model, memory):
     with torch.no_grad(), gated_model.decoder.gates_applied(gates):
         best = search(x=memory[0][0], maxlenratio=0.3, minlenratio=0.0)
     assert len(best) > 0 and best[0].yseq[0] == gated_model.sos
+
+
+@pytest.mark.parametrize("closed", [(), ((0, 0), (1, 2))])
+def test_source_cache_keeps_beam_search_results(
+    stock_model, gated_model, memory, closed
+):
+    hs = memory[0][0]
+    reference = _beam_search(
+        gated_model.decoder, gated_model.vocab_size, gated_model.sos, gated_model.eos
+    )
+    gates = _gates(1, closed=closed) if closed else None
+    results = {}
+    for cached in (False, True):
+        if cached:
+            gated_model.decoder.start_utterance()
+        with torch.no_grad(), gated_model.decoder.gates_applied(gates):
+            best = reference(x=hs, maxlenratio=0.0, minlenratio=0.0)[:3]
+        gated_model.decoder.stop_source_cache()
+        results[cached] = [(h.yseq.tolist(), float(h.score)) for h in best]
+    assert [y for y, _ in results[True]] == [y for y, _ in results[False]]
+    for (_, a), (_, b) in zip(results[True], results[False], strict=True):
+        assert abs(a - b) < 1e-4
+
+
+def test_source_keys_are_projected_once_per_utterance(gated_model, memory, prefix):
+    hs = memory[0][:1].expand(4, -1, -1)  # 4 hypotheses of one utterance
+    calls = []
+    hooks = [
+        layer.src_attn.linear_k.register_forward_hook(
+            lambda _m, args, _o: calls.append(args[0].shape[0])
+        )
+        for layer in gated_model.decoder.gated_layers()
+    ]
+    gated_model.decoder.start_utterance()
+    try:
+        states = [None] * 4
+        with torch.no_grad():
+            for step in range(1, 5):
+                ys = prefix[:1, :step].expand(4, -1)
+                _, states = gated_model.decoder.batch_score(ys, states, hs)
+    finally:
+        gated_model.decoder.stop_source_cache()
+        for hook in hooks:
+            hook.remove()
+    assert calls == [1] * NUM_LAYERS  # one row, once per layer, for all 4 steps

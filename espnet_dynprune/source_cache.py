@@ -1,0 +1,76 @@
+"""Source-attention keys and values computed once per utterance, not per step.
+
+ESPnet's decoder projects the whole encoder output to keys and values in every
+layer at every decoding step and for every hypothesis. The projections depend
+only on the encoder output, so one layer computes them once per utterance and
+reuses them. ``BatchBeamSearch`` passes the encoder output expanded over the
+hypotheses (batch stride 0): then the projection runs on one row and broadcasts.
+The arithmetic is ESPnet's ``MultiHeadedAttention`` default path, unchanged.
+"""
+
+import math
+from typing import Optional, Tuple
+
+import torch
+from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
+
+__all__ = ["SourceKVCache"]
+
+
+def _distinct_rows(memory: torch.Tensor) -> torch.Tensor:
+    """The rows that differ: one row when the batch is an expanded view."""
+    return memory[:1] if memory.size(0) == 1 or memory.stride(0) == 0 else memory
+
+
+class SourceKVCache:
+    """Keys and values of one layer's source attention for the current utterance."""
+
+    def __init__(self) -> None:
+        self._key: Optional[Tuple[int, Tuple[int, ...]]] = None
+        self._kv: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+
+    @staticmethod
+    def supports(attn: torch.nn.Module) -> bool:
+        """Only the default (non-flash, non-SDPA) ``MultiHeadedAttention`` path."""
+        return (
+            type(attn) is MultiHeadedAttention
+            and not attn.use_flash_attn
+            and not getattr(attn, "use_sdpa", False)
+        )
+
+    def _keys_values(
+        self, attn: MultiHeadedAttention, memory: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        rows = _distinct_rows(memory)
+        key = (rows.data_ptr(), tuple(rows.shape))
+        if key != self._key:
+            batch = rows.size(0)
+            k = attn.linear_k(rows).view(batch, -1, attn.h, attn.d_k).transpose(1, 2)
+            v = attn.linear_v(rows).view(batch, -1, attn.h, attn.d_k).transpose(1, 2)
+            self._key, self._kv = key, (attn.k_norm(k), v)
+        return self._kv
+
+    def attend(
+        self,
+        attn: MultiHeadedAttention,
+        query: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: Optional[torch.Tensor],
+        rows: Optional[torch.Tensor],
+    ) -> torch.Tensor:
+        """``attn(query, memory, memory, memory_mask)`` with cached keys and values.
+
+        Args:
+            attn: the layer's source attention.
+            query: ``(N, T_out, D)`` queries (already restricted to ``rows``).
+            memory: ``(B, T_in, D)`` encoder output of the whole batch.
+            memory_mask: ``(N, 1, T_in)`` mask for the queried rows, or ``None``.
+            rows: rows of the batch that are queried (``None``: all).
+        """
+        k, v = self._keys_values(attn, memory)  # [1 or B, H, T_in, d_k]
+        if rows is not None and k.size(0) > 1:
+            k, v = k[rows], v[rows]
+        batch = query.size(0)
+        q = attn.linear_q(query).view(batch, -1, attn.h, attn.d_k).transpose(1, 2)
+        scores = torch.matmul(attn.q_norm(q), k.transpose(-2, -1)) / math.sqrt(attn.d_k)
+        return attn.forward_attention(v.expand(batch, -1, -1, -1), scores, memory_mask)
