@@ -21,6 +21,9 @@ setup(
         "jiwer>=3.0",
         "tqdm>=4.60",
         "PyYAML>=6.0",
+        "espeakng-loader>=0.2.4",
+        "num2words>=0.5.14",
+        "soxr>=0.4",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"],

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Data preparation of egs2/synth_multiling/s2t1: synthesizes the multilingual
+# ASR + ST corpus (eng, deu, fra, ita, spa; ST into English) with eSpeak NG and
+# writes Kaldi-style data directories:
+#   ${data_dir}/{train,dev,test}, ${data_dir}/test_<lang>_<task> (per-pair test
+#   sets, e.g. test_deu_st_eng), audio under ${data_dir}/wav/.
+# A rerun with the same settings is skipped (marker ${data_dir}/.done); other
+# settings, or a run that failed, regenerate everything.
+set -euo pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+
+size=default              # default (6000 training utterances), quick (600) or N
+seed=0                    # same seed -> identical texts and audio
+nj=2                      # parallel processes
+langs=eng,deu,fra,ita,spa # source languages (ISO 639-3)
+data_dir=data             # output directory
+python=python3            # interpreter with espnet_dynprune installed
+
+help_message="Usage: $0 [--size default|quick|N] [--seed ${seed}] [--nj ${nj}]
+    [--langs ${langs}] [--data_dir ${data_dir}] [--python ${python}]"
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --size | --seed | --nj | --langs | --data_dir | --python)
+            if [ $# -lt 2 ]; then
+                log "Error: $1 needs a value"
+                echo "${help_message}"
+                exit 1
+            fi
+            declare "${1#--}=$2"
+            shift 2
+            ;;
+        -h | --help)
+            echo "${help_message}"
+            exit 0
+            ;;
+        *)
+            log "Error: unknown option $1"
+            echo "${help_message}"
+            exit 1
+            ;;
+    esac
+done
+
+if [ -f ./path.sh ]; then
+    . ./path.sh
+fi
+
+marker=${data_dir}/.done
+settings="size=${size} seed=${seed} langs=${langs}"
+if [ -f "${marker}" ] && [ "$(cat "${marker}")" = "${settings}" ]; then
+    log "Skip: ${data_dir} already holds the corpus (${settings}); delete ${marker} to rebuild"
+    exit 0
+fi
+rm -f "${marker}"
+
+log "Synthesizing the corpus into ${data_dir} (${settings}, nj=${nj})"
+"${python}" -m espnet_dynprune.bin.make_synth_corpus \
+    --out "${data_dir}" --size "${size}" --seed "${seed}" --nj "${nj}" --langs "${langs}"
+echo "${settings}" > "${marker}"
+
+log "Successfully finished. [elapsed=${SECONDS}s]"

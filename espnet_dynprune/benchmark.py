@@ -1,0 +1,254 @@
+"""Side-by-side decoding benchmark: stock ESPnet against the gated model.
+
+Every setting decodes the same audio with the same weights in one process:
+``stock`` is ESPnet's own ``e_branchformer`` + ``transformer`` model; the other
+settings are the ``dynprune`` model built from the same state dict, either dense
+or with a fixed gate mask, with or without the per-utterance source-attention
+key/value cache. Randomly initialised models get their end-of-sentence logit
+suppressed and decode a fixed number of steps, so that every setting does the
+same search work and only the skipped modules differ.
+"""
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from espnet.nets.batch_beam_search import BatchBeamSearch
+from espnet2.tasks.s2t import S2TTask
+
+from espnet_dynprune.flops import count_flops
+from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES
+
+__all__ = [
+    "SHAPES",
+    "ModelShape",
+    "Setting",
+    "build_models",
+    "default_settings",
+    "measure",
+    "pattern_mask",
+]
+
+LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """Architecture of a randomly initialised OWSM-style model."""
+
+    name: str
+    output_size: int
+    attention_heads: int
+    linear_units: int
+    encoder_layers: int
+    decoder_layers: int
+    vocab_size: int
+    n_mels: int = 80
+
+
+SHAPES = {
+    "tiny": ModelShape("tiny", 64, 2, 128, 2, 2, 500, 40),
+    "owsm_base": ModelShape("owsm_base", 384, 6, 1536, 6, 6, 50000),
+    "owsm_small": ModelShape("owsm_small", 768, 12, 3072, 9, 9, 50000),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One benchmarked configuration.
+
+    Args:
+        name: label in the table.
+        gated: use the ``dynprune`` model (else stock ESPnet).
+        source_cache: reuse source-attention keys/values per utterance.
+        encoder_mask: ``(L_enc, 4)`` gates, 1 = runs; ``None`` = dense.
+        decoder_mask: ``(L_dec, 3)`` gates; ``None`` = dense.
+    """
+
+    name: str
+    gated: bool = True
+    source_cache: bool = True
+    encoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
+    decoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
+
+
+def token_list(vocab_size: int) -> List[str]:
+    """An OWSM-layout token list: specials, languages, tasks, times, pieces."""
+    specials = ["<blank>", "<unk>", "<na>", "<nolang>"]
+    specials += [f"<{lang}>" for lang in LANGUAGES]
+    specials += ["<asr>", "<st_eng>", "<notimestamps>", "<0.00>", "<30.00>"]
+    tail = ["<sos>", "<eos>", "<sop>"]
+    pieces = [f"piece{i}" for i in range(vocab_size - len(specials) - len(tail))]
+    return specials + pieces + tail
+
+
+def _model_args(shape: ModelShape, gated: bool) -> argparse.Namespace:
+    encoder_conf = dict(
+        output_size=shape.output_size,
+        attention_heads=shape.attention_heads,
+        attention_layer_type="selfattn",
+        pos_enc_layer_type="abs_pos",
+        cgmlp_linear_units=shape.linear_units,
+        linear_units=shape.linear_units,
+        num_blocks=shape.encoder_layers,
+        use_ffn=True,
+        macaron_ffn=True,
+        merge_conv_kernel=31,
+        input_layer="conv2d",
+        use_flash_attn=False,
+    )
+    decoder_conf = dict(
+        attention_heads=shape.attention_heads,
+        linear_units=shape.linear_units,
+        num_blocks=shape.decoder_layers,
+        use_flash_attn=False,
+    )
+    model_conf: Dict = {"ctc_weight": 0.3}
+    if gated:
+        model_conf["sparsity_conf"] = {"encoder_target": 0.5, "decoder_target": 0.5}
+    return argparse.Namespace(
+        token_list=token_list(shape.vocab_size),
+        input_size=None,
+        frontend="default",
+        frontend_conf={"n_mels": shape.n_mels},
+        specaug=None,
+        specaug_conf={},
+        normalize="utterance_mvn",
+        normalize_conf={},
+        preencoder=None,
+        encoder="gated_e_branchformer" if gated else "e_branchformer",
+        encoder_conf=encoder_conf,
+        postencoder=None,
+        decoder="gated_transformer" if gated else "transformer",
+        decoder_conf=decoder_conf,
+        ctc_conf={},
+        model="dynprune" if gated else "espnet",
+        model_conf=model_conf,
+        init=None,
+    )
+
+
+def build_models(shape: ModelShape, seed: int = 0) -> Dict[str, torch.nn.Module]:
+    """Stock and gated models with identical (random) backbone weights."""
+    torch.manual_seed(seed)
+    stock = S2TTask.build_model(_model_args(shape, gated=False)).eval()
+    with torch.no_grad():  # no early end: every setting decodes the same steps
+        stock.decoder.output_layer.bias[stock.eos] = -1e4
+    gated = S2TTask.build_model(_model_args(shape, gated=True)).eval()
+    missing, unexpected = gated.load_state_dict(stock.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("gating.") for k in missing):
+        raise RuntimeError(f"state dicts differ: {missing} {unexpected}")
+    gated.set_inference_context(gate_mode="dense")
+    return {"stock": stock, "gated": gated}
+
+
+def pattern_mask(layers: int, modules: int, sparsity: float, seed: int) -> torch.Tensor:
+    """``(layers, modules)`` gates, ``round(sparsity * layers * modules)`` closed."""
+    closed = round(sparsity * layers * modules)
+    order = torch.randperm(
+        layers * modules, generator=torch.Generator().manual_seed(seed)
+    )
+    mask = torch.ones(layers * modules)
+    mask[order[:closed]] = 0.0
+    return mask.view(layers, modules)
+
+
+def default_settings(shape: ModelShape) -> List[Setting]:
+    """Stock, dense, and fixed encoder / decoder / joint masks."""
+    le, ld = shape.encoder_layers, shape.decoder_layers
+    enc = len(ENCODER_MODULES)
+    dec = len(DECODER_MODULES)
+    settings = [
+        Setting("stock", gated=False, source_cache=False),
+        Setting("dense, no cache", source_cache=False),
+        Setting("dense"),
+    ]
+    for s in (0.25, 0.5, 0.75):
+        settings.append(Setting(f"dec {s}", decoder_mask=pattern_mask(ld, dec, s, 1)))
+    settings.append(
+        Setting(
+            "dec 0.5, no cache",
+            source_cache=False,
+            decoder_mask=pattern_mask(ld, dec, 0.5, 1),
+        )
+    )
+    for s in (0.25, 0.5):
+        settings.append(Setting(f"enc {s}", encoder_mask=pattern_mask(le, enc, s, 2)))
+    settings.append(
+        Setting(
+            "joint 0.5",
+            encoder_mask=pattern_mask(le, enc, 0.5, 2),
+            decoder_mask=pattern_mask(ld, dec, 0.5, 1),
+        )
+    )
+    return settings
+
+
+def _decode(
+    model: torch.nn.Module,
+    setting: Setting,
+    speech: torch.Tensor,
+    beam: int,
+    steps: int,
+) -> List[int]:
+    lengths = torch.tensor([speech.size(1)])
+    search = BatchBeamSearch(
+        scorers={"decoder": model.decoder},
+        weights={"decoder": 1.0},
+        beam_size=beam,
+        vocab_size=model.vocab_size,
+        sos=model.sos,
+        eos=model.eos,
+    )
+    if not setting.gated:
+        enc, _ = model.encode(speech, lengths)
+        return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
+    enc_mask = None if setting.encoder_mask is None else setting.encoder_mask[None]
+    dec_mask = None if setting.decoder_mask is None else setting.decoder_mask[None]
+    with model.encoder_gates(enc_mask):
+        enc, _ = model.encode(speech, lengths)  # dense mode: starts the source cache
+    if not setting.source_cache:
+        model.decoder.stop_source_cache()
+    with model.decoder_gates(dec_mask):
+        return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
+
+
+def measure(
+    models: Dict[str, torch.nn.Module],
+    settings: Sequence[Setting],
+    seconds: float = 10.0,
+    beam: int = 5,
+    steps: int = 20,
+    repeats: int = 3,
+    progress=None,
+) -> List[Dict]:
+    """Median wall time and FLOPs of one utterance's decoding per setting."""
+    speech = torch.randn(
+        1, int(seconds * 16000), generator=torch.Generator().manual_seed(0)
+    )
+    rows = []
+    for setting in settings:
+        model = models["gated" if setting.gated else "stock"]
+        with torch.no_grad():
+            _decode(model, setting, speech, beam, steps)  # warm-up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                _decode(model, setting, speech, beam, steps)
+                times.append(time.perf_counter() - start)
+            flops = count_flops(
+                lambda s=setting, m=model: _decode(m, s, speech, beam, steps)
+            )
+        rows.append(
+            {
+                "setting": setting.name,
+                "time_s": statistics.median(times),
+                "flops": flops,
+            }
+        )
+        if progress is not None:
+            progress(rows[-1])
+    return rows

@@ -1,0 +1,122 @@
+"""Decoding speed of pruned vs dense vs stock ESPnet, measured side by side.
+
+Usage:
+    python -m espnet_dynprune.bin.benchmark          # owsm_base, beam 5 and greedy
+    python -m espnet_dynprune.bin.benchmark --shapes owsm_base owsm_small \
+        --out bench.json
+    python -m espnet_dynprune.bin.benchmark --short  # seconds: checks the command
+
+For every model shape and beam size it prints one table: median wall time of
+decoding one utterance (after a warm-up), FLOPs counted by
+``torch.utils.flop_counter``, and the reductions against ``dense`` (the gated
+model with every gate open, with the source-attention cache: the pruning
+saving) and against ``stock`` (ESPnet's own model: cache and pruning together).
+``quotient`` is time reduction / FLOPs reduction against ``dense``: the share of
+the FLOPs saving that turns into time saving. All ratios come from one run.
+"""
+
+import argparse
+import json
+import logging
+import platform
+from typing import Dict, List
+
+import torch
+
+import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.benchmark import SHAPES, build_models, default_settings, measure
+
+
+def add_ratios(rows: List[Dict]) -> None:
+    """Reductions against ``dense`` and ``stock`` rows, in place."""
+    by_name = {row["setting"]: row for row in rows}
+    for row in rows:
+        for base in ("dense", "stock"):
+            ref = by_name[base]
+            row[f"time_red_vs_{base}"] = 1 - row["time_s"] / ref["time_s"]
+            row[f"flops_red_vs_{base}"] = 1 - row["flops"] / ref["flops"]
+        flops_red = row["flops_red_vs_dense"]
+        row["quotient"] = (
+            row["time_red_vs_dense"] / flops_red if flops_red > 0.01 else None
+        )
+
+
+def format_table(rows: List[Dict]) -> str:
+    """Plain-text table of one shape and beam size."""
+    header = (
+        f"{'setting':<18}{'time s':>9}{'GFLOPs':>10}{'time-%':>9}{'FLOPs-%':>9}"
+        f"{'quot.':>7}{'time-% stock':>14}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        quotient = "" if r["quotient"] is None else f"{r['quotient']:.2f}"
+        lines.append(
+            f"{r['setting']:<18}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
+            f"{100 * r['time_red_vs_dense']:>9.1f}{100 * r['flops_red_vs_dense']:>9.1f}"
+            f"{quotient:>7}{100 * r['time_red_vs_stock']:>14.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", nargs="+", default=["owsm_base"], choices=SHAPES)
+    parser.add_argument("--beams", nargs="+", type=int, default=[5, 1])
+    parser.add_argument("--seconds", type=float, default=10.0, help="audio length")
+    parser.add_argument("--steps", type=int, default=20, help="decoding steps")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--out", default=None, help="write all rows as JSON here")
+    parser.add_argument(
+        "--short", action="store_true", help="tiny shape, 2 steps: checks the command"
+    )
+    args = parser.parse_args()
+    if args.short:
+        args.shapes, args.beams, args.seconds, args.steps, args.repeats = (
+            ["tiny"],
+            [2],
+            1.0,
+            2,
+            1,
+        )
+    logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
+    progress = logging.getLogger("espnet_dynprune.benchmark")
+    progress.setLevel(logging.INFO)
+    torch.set_num_threads(args.threads)
+    machine = (
+        f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
+        f"threads, torch {torch.__version__}"
+    )
+    report = {
+        "machine": machine,
+        "audio_seconds": args.seconds,
+        "steps": args.steps,
+        "results": [],
+    }
+    print(f"# {machine}; {args.seconds:g} s audio, {args.steps} decoding steps")
+    for shape_name in args.shapes:
+        shape = SHAPES[shape_name]
+        models = build_models(shape)
+        for beam in args.beams:
+            rows = measure(
+                models,
+                default_settings(shape),
+                seconds=args.seconds,
+                beam=beam,
+                steps=args.steps,
+                repeats=args.repeats,
+                progress=lambda r: logging.info(
+                    "  %s: %.3f s", r["setting"], r["time_s"]
+                ),
+            )
+            add_ratios(rows)
+            print(f"\n## {shape_name}, beam {beam} (1 = greedy)\n{format_table(rows)}")
+            report["results"].append({"shape": shape_name, "beam": beam, "rows": rows})
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

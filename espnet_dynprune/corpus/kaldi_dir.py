@@ -1,0 +1,121 @@
+"""Kaldi-style data directories in the layout of ESPnet's ``s2t1`` recipes.
+
+A directory holds one line per utterance, sorted by utterance id, in
+``wav.scp``, ``text`` (S2T target with its ``<lang><task><notimestamps>``
+prefix), ``text_prev`` (``<na>``: no previous sentence), ``text_ctc``
+(source-language transcript), ``utt2spk``, ``utt2num_samples``, ``utt2lang``
+and ``utt2task``, plus ``spk2utt``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from espnet_dynprune.corpus.languages import NA_SYMBOL, TaskPair
+
+__all__ = ["DATA_FILES", "KaldiEntry", "write_data_dir"]
+
+DATA_FILES: tuple[str, ...] = (
+    "wav.scp",
+    "text",
+    "text_prev",
+    "text_ctc",
+    "utt2spk",
+    "spk2utt",
+    "utt2num_samples",
+    "utt2lang",
+    "utt2task",
+)
+"""Files written by :func:`write_data_dir`."""
+
+
+@dataclass(frozen=True)
+class KaldiEntry:
+    """One utterance of a data directory.
+
+    Attributes:
+        utt_id: Utterance id; it must start with ``speaker`` followed by ``-``.
+        speaker: Speaker id.
+        wav_path: Path written to ``wav.scp``.
+        num_samples: Length of the audio in samples.
+        pair: Source language and task.
+        target: Target text without prefix (transcript or translation).
+        source: Source-language transcript.
+    """
+
+    utt_id: str
+    speaker: str
+    wav_path: str
+    num_samples: int
+    pair: TaskPair
+    target: str
+    source: str
+
+
+def _check(entry: KaldiEntry) -> None:
+    """Raises ``ValueError`` naming the utterance if an entry is unusable."""
+    if not entry.target.strip() or not entry.source.strip():
+        raise ValueError(f"utterance {entry.utt_id}: empty transcript")
+    if not entry.utt_id.startswith(f"{entry.speaker}-"):
+        raise ValueError(
+            f"utterance {entry.utt_id}: id must start with its speaker {entry.speaker}-"
+        )
+    for field in (entry.utt_id, entry.speaker, entry.wav_path):
+        if not field or any(char.isspace() for char in field):
+            raise ValueError(f"utterance {entry.utt_id}: whitespace in {field!r}")
+    if "\n" in entry.target or "\n" in entry.source:
+        raise ValueError(f"utterance {entry.utt_id}: line break in a transcript")
+    if entry.num_samples <= 0:
+        raise ValueError(f"utterance {entry.utt_id}: no audio samples")
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Writes lines atomically (temporary file, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_data_dir(directory: Path, entries: Iterable[KaldiEntry]) -> None:
+    """Writes a data directory, validating every entry first.
+
+    Args:
+        directory: Created if missing; files of :data:`DATA_FILES` are replaced.
+        entries: The utterances, in any order.
+
+    Raises:
+        ValueError: On an empty transcript, a duplicate id or another malformed
+            entry; the message names the utterance and nothing is written.
+    """
+    by_id: dict[str, KaldiEntry] = {}
+    for entry in entries:
+        _check(entry)
+        if entry.utt_id in by_id:
+            raise ValueError(f"utterance {entry.utt_id}: duplicate id")
+        by_id[entry.utt_id] = entry
+    ordered = [by_id[utt_id] for utt_id in sorted(by_id)]
+    speakers: dict[str, list[str]] = defaultdict(list)
+    for entry in ordered:
+        speakers[entry.speaker].append(entry.utt_id)
+
+    directory.mkdir(parents=True, exist_ok=True)
+    columns = {
+        "wav.scp": lambda e: e.wav_path,
+        "text": lambda e: f"{e.pair.prefix} {e.target}",
+        "text_prev": lambda e: NA_SYMBOL,
+        "text_ctc": lambda e: e.source,
+        "utt2spk": lambda e: e.speaker,
+        "utt2num_samples": lambda e: str(e.num_samples),
+        "utt2lang": lambda e: e.pair.lang,
+        "utt2task": lambda e: e.pair.task,
+    }
+    for name, column in columns.items():
+        _write_lines(directory / name, (f"{e.utt_id} {column(e)}" for e in ordered))
+    _write_lines(
+        directory / "spk2utt",
+        (f"{spk} {' '.join(utts)}" for spk, utts in sorted(speakers.items())),
+    )

@@ -1,0 +1,87 @@
+"""eSpeak NG backends: audio comes out, reproducibly; failures say what to do."""
+
+import ctypes.util
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from espnet_dynprune.corpus.tts import (
+    CommandSynthesizer,
+    EspeakNotFoundError,
+    LibrarySynthesizer,
+    SynthesisError,
+    VoiceSettings,
+    load_synthesizer,
+)
+
+
+def test_synthesize(synthesizer):
+    settings = VoiceSettings("de+m3", rate=160, pitch=40)
+    pcm = synthesizer.synthesize("der hund schläft im garten", settings, seed=1)
+    assert pcm.dtype == np.int16 and pcm.ndim == 1
+    assert 0.8 < pcm.size / synthesizer.sample_rate < 4.0
+    assert np.abs(pcm).max() > 1000
+
+
+def test_synthesis_is_reproducible(synthesizer):
+    """The breathy variant f2 draws random noise: the seed fixes it."""
+    settings = VoiceSettings("fr+f2", rate=150, pitch=60)
+    first = synthesizer.synthesize("le chat noir dort", settings, seed=7)
+    synthesizer.synthesize("something else first", VoiceSettings("en-us+m1"), seed=3)
+    again = synthesizer.synthesize("le chat noir dort", settings, seed=7)
+    assert np.array_equal(first, again)
+
+
+def test_unknown_voice(synthesizer):
+    with pytest.raises(SynthesisError, match="xx-nope"):
+        synthesizer.synthesize("hello", VoiceSettings("xx-nope"), seed=0)
+    with pytest.raises(SynthesisError, match="lacks voice.*xx-nope"):
+        synthesizer.check_voices(["en-us+f1", "xx-nope"])
+
+
+def test_missing_espeak_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(EspeakNotFoundError, match="pip install espeakng-loader"):
+        load_synthesizer()
+
+
+def test_failing_backend_is_reported(monkeypatch, tmp_path):
+    broken = str(tmp_path / "libespeak-ng-broken.so")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: broken)
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(EspeakNotFoundError, match="found but failing.*broken"):
+        load_synthesizer()
+
+
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None,
+    reason="espeak-ng command not on PATH (it is only the fallback backend)",
+)
+def test_falls_back_to_the_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "espeakng_loader", None)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert isinstance(load_synthesizer(), CommandSynthesizer)
+
+
+def test_unloadable_library(tmp_path):
+    with pytest.raises(EspeakNotFoundError, match="cannot use .*espeakng-loader"):
+        LibrarySynthesizer(str(tmp_path / "libespeak-ng-missing.so"))
+
+
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None,
+    reason="espeak-ng command not on PATH (it is only the fallback backend)",
+)
+def test_command_backend():
+    synthesizer = CommandSynthesizer(shutil.which("espeak-ng"))
+    settings = VoiceSettings("es+m3", rate=170, pitch=50)
+    pcm = synthesizer.synthesize("el perro duerme", settings, seed=0)
+    assert pcm.dtype == np.int16 and pcm.size > 0.5 * synthesizer.sample_rate
+    assert np.array_equal(pcm, synthesizer.synthesize("el perro duerme", settings, 0))
+    with pytest.raises(SynthesisError, match="xx-nope"):
+        synthesizer.synthesize("hola", VoiceSettings("xx-nope"), seed=0)
