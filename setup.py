@@ -24,6 +24,7 @@ setup(
         "espeakng-loader>=0.2.4",
         "num2words>=0.5.14",
         "soxr>=0.4",
+        "matplotlib>=3.7",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"],

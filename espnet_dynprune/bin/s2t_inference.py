@@ -13,12 +13,17 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
 
 * ``--gate_mode predicted|dense``;
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
-  layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode).
+  layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
+* ``timing.json``: utterances decoded and their total decoding seconds (model
+  loading and audio reading excluded).
 """
 
 import argparse
+import json
 import logging
 import sys
+import time
+from pathlib import Path
 from typing import List, Optional
 
 from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
@@ -101,10 +106,12 @@ def inference(args: argparse.Namespace) -> None:
         allow_variable_data_keys=loop["allow_variable_data_keys"],
         inference=True,
     )
+    seconds, count = 0.0, 0
     with DatadirWriter(loop["output_dir"]) as writer:
         for keys, batch in loader:
             key = keys[0]
             batch = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
+            start = time.perf_counter()
             try:
                 results = speech2text(**batch)
             except TooShortUttError as error:
@@ -113,6 +120,8 @@ def inference(args: argparse.Namespace) -> None:
                 )
                 writer["1best_recog"]["text"][key] = ""
                 continue
+            seconds += time.perf_counter() - start
+            count += 1
             if isinstance(results, tuple):  # interCTC outputs are not written here
                 results = results[0]
             for n, (text, token, token_int, text_nospecial, hyp) in enumerate(
@@ -131,6 +140,8 @@ def inference(args: argparse.Namespace) -> None:
                 writer["1best_recog"]["gates"][key] = " ".join(
                     f"{part}={groups}" for part, groups in gates.items()
                 )
+    timing = {"utterances": count, "seconds": seconds}
+    (Path(loop["output_dir"]) / "timing.json").write_text(json.dumps(timing))
 
 
 def main(cmd: Optional[List[str]] = None) -> None:

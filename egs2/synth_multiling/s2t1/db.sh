@@ -1,0 +1,2 @@
+# Corpus locations. This recipe synthesizes its own corpus (local/data.sh), so
+# it needs none.

@@ -1,0 +1,54 @@
+"""Write the gated counterpart of a stock S2T training config (recipe stage 5).
+
+Usage:
+    python -m espnet_dynprune.bin.make_gated_config conf/train_dense.yaml \
+        exp/s2t_gated_dec0.5/train.yaml --decoder_target 0.5 \
+        [--encoder_target 0.2] [--gate_conf conf/gate.yaml]
+
+``--gate_conf`` is a YAML file with ``gate_predictor_conf`` and ``sparsity_conf``
+mappings (targets given on the command line override its ``sparsity_conf``); the
+result also takes the optimisation keys of that file (e.g. ``optim_conf``).
+"""
+
+import argparse
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from espnet_dynprune.convert import gated_config
+
+
+def _target(value: str) -> Optional[float]:
+    return None if value.lower() in ("none", "null") else float(value)
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("src", type=Path, help="stock training config")
+    parser.add_argument("dst", type=Path, help="gated config to write")
+    parser.add_argument("--encoder_target", type=_target, default=None)
+    parser.add_argument("--decoder_target", type=_target, default=None)
+    parser.add_argument("--gate_conf", type=Path, default=None)
+    args = parser.parse_args()
+    with open(args.src, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    extra = {}
+    if args.gate_conf is not None:
+        with open(args.gate_conf, encoding="utf-8") as f:
+            extra = yaml.safe_load(f) or {}
+    sparsity = dict(extra.pop("sparsity_conf", {}) or {})
+    sparsity["encoder_target"] = args.encoder_target
+    sparsity["decoder_target"] = args.decoder_target
+    predictor = extra.pop("gate_predictor_conf", None)
+    result = gated_config(config, sparsity, predictor)
+    result.update(extra)
+    args.dst.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.dst, "w", encoding="utf-8") as f:
+        yaml.safe_dump(result, f, sort_keys=False)
+    print(args.dst)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Train the BPE model and write the ESPnet S2T token list (recipe stage 2).
+
+Usage:
+    python -m espnet_dynprune.bin.make_token_list --train_dir data/train \
+        --out_dir data/token_list/bpe300 --nbpe 300 --speech_length 6 --resolution 0.02
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+from espnet_dynprune.token_list import build_token_list
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train_dir", type=Path, required=True)
+    parser.add_argument("--out_dir", type=Path, required=True)
+    parser.add_argument("--nbpe", type=int, default=300)
+    parser.add_argument("--speech_length", type=float, required=True)
+    parser.add_argument("--resolution", type=float, default=0.02)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    tokens, model = build_token_list(
+        args.train_dir, args.out_dir, args.nbpe, args.speech_length, args.resolution
+    )
+    print(f"token list: {tokens}\nbpe model: {model}")
+
+
+if __name__ == "__main__":
+    main()

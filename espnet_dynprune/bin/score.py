@@ -1,0 +1,74 @@
+"""Score decoded test sets and write the recipe report (recipe stage 7).
+
+Usage:
+    python -m espnet_dynprune.bin.score --data_dir data \
+        --decode_dirs exp/s2t_gated/decode_dense exp/s2t_gated/decode_predicted \
+        --dense exp/s2t_gated/decode_dense --out_dir .
+
+Each decode dir holds one sub-directory per test set (as written by
+``espnet_dynprune.bin.s2t_inference``); the test set's references are read from
+``<data_dir>/<test set>/text``. Writes ``RESULTS.md``, ``results.json`` and
+``gates_<model>.png`` into ``--out_dir`` and prints the table.
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+from espnet2.tasks.s2t import S2TTask
+
+import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.report import write_report
+from espnet_dynprune.scoring import score_decode_dir
+
+
+def _module_flops(config: Path) -> Optional[Dict[str, np.ndarray]]:
+    """Per-module FLOPs of a gated model, measured on a model built from config."""
+    model, _ = S2TTask.build_model_from_file(config, None, "cpu")
+    gating = getattr(model, "gating", None)
+    if gating is None:
+        return None
+    encoder, decoder = gating.module_flops()
+    return {
+        part: flops.numpy()
+        for part, flops in (("encoder", encoder), ("decoder", decoder))
+        if flops is not None
+    }
+
+
+def _name(decode_dir: Path) -> str:
+    return f"{decode_dir.parent.name}/{decode_dir.name}"
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data_dir", type=Path, required=True)
+    parser.add_argument("--decode_dirs", type=Path, nargs="+", required=True)
+    parser.add_argument(
+        "--dense", type=Path, required=True, help="reference decode dir"
+    )
+    parser.add_argument("--out_dir", type=Path, default=Path("."))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    results = {}
+    for decode_dir in args.decode_dirs:
+        flops = _module_flops(decode_dir.parent / "config.yaml")
+        results[_name(decode_dir)] = [
+            score_decode_dir(test_dir, args.data_dir / test_dir.name, flops)
+            for test_dir in sorted(p for p in decode_dir.iterdir() if p.is_dir())
+        ]
+    report = write_report(
+        results,
+        args.out_dir,
+        _name(args.dense),
+        "python -m espnet_dynprune.bin.score " + " ".join(sys.argv[1:]),
+    )
+    print(report.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

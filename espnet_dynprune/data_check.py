@@ -1,0 +1,61 @@
+"""Checks of Kaldi-style S2T data directories before training (recipe stage 2).
+
+Every problem names the file, the line and the utterance, so that the data
+stage can be fixed and re-run.
+"""
+
+import re
+from pathlib import Path
+from typing import List
+
+import soundfile as sf
+
+__all__ = ["check_data_dir"]
+
+_PREFIX = re.compile(r"^<[a-z]{3}><(asr|st_[a-z]{3})>")
+REQUIRED = ("wav.scp", "text", "text_prev", "text_ctc")
+
+
+def _entries(path: Path) -> dict:
+    entries = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        key, _, value = line.partition(" ")
+        if not key:
+            raise ValueError(f"{path}:{number}: empty line")
+        entries[key] = (number, value.strip())
+    return entries
+
+
+def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
+    """All problems of one data directory (an empty list when it is usable)."""
+    problems = []
+    missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
+    if missing:
+        return [f"{data_dir}: missing {missing}"]
+    files = {name: _entries(data_dir / name) for name in REQUIRED}
+    keys = set(files["wav.scp"])
+    for name in REQUIRED[1:]:
+        if set(files[name]) != keys:
+            diff = sorted(keys ^ set(files[name]))[:5]
+            problems.append(
+                f"{data_dir / name}: utterance ids differ from wav.scp {diff}"
+            )
+    for key, (number, text) in files["text"].items():
+        if not _PREFIX.match(text):
+            problems.append(f"{data_dir}/text:{number}: {key}: no <lang><task> prefix")
+        elif not _PREFIX.sub("", text).replace("<notimestamps>", "").strip():
+            problems.append(f"{data_dir}/text:{number}: {key}: empty transcript")
+    for key, (number, text) in files["text_ctc"].items():
+        if not text:
+            problems.append(f"{data_dir}/text_ctc:{number}: {key}: empty transcript")
+    for key, (number, path) in files["wav.scp"].items():
+        try:
+            audio, rate = sf.read(path, dtype="float32")
+        except Exception as error:  # soundfile raises several types
+            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {path}: {error}")
+            continue
+        if rate != sample_rate:
+            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {rate} Hz audio")
+        elif audio.size == 0:
+            problems.append(f"{data_dir}/wav.scp:{number}: {key}: empty audio")
+    return problems

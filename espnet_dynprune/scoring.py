@@ -1,0 +1,145 @@
+"""Scores of decoded test sets: WER (ASR), BLEU (ST), gate sparsity, speed.
+
+WER uses ``jiwer`` after ESPnet-style normalisation (special tokens removed,
+lower case, punctuation dropped); BLEU is ``sacrebleu``'s corpus BLEU on the
+same normalised text, with its signature reported.
+"""
+
+import json
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import jiwer
+import numpy as np
+import sacrebleu
+
+__all__ = [
+    "DecodeScore",
+    "normalize",
+    "read_gates",
+    "read_kaldi_text",
+    "score_decode_dir",
+    "summarize",
+]
+
+_SPECIAL = re.compile(r"<[^<>\s]+>")
+_PUNCTUATION = str.maketrans("", "", string.punctuation.replace("'", ""))
+
+
+def normalize(text: str) -> str:
+    """Drop ``<...>`` tokens and punctuation, lower-case, squeeze spaces."""
+    text = _SPECIAL.sub(" ", text).lower().translate(_PUNCTUATION)
+    return " ".join(text.split())
+
+
+def read_kaldi_text(path: Path) -> Dict[str, str]:
+    """``utt_id -> rest of line`` of a Kaldi text file."""
+    entries = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition(" ")
+        entries[key] = value
+    return entries
+
+
+def read_gates(path: Path) -> Dict[str, np.ndarray]:
+    """Per part, ``(utterances, layers, modules)`` 0/1 arrays from a ``gates`` file."""
+    parts: Dict[str, List[List[List[int]]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split(" ", 1)[1]
+        for chunk in re.findall(r"(\w+)=([01 ]+?)(?=\s+\w+=|$)", fields):
+            part, groups = chunk
+            layers = [[int(c) for c in group] for group in groups.split()]
+            parts.setdefault(part, []).append(layers)
+    return {part: np.array(values) for part, values in parts.items()}
+
+
+@dataclass
+class DecodeScore:
+    """Scores of one model on one test set."""
+
+    test_set: str
+    task: str
+    utterances: int
+    metric: str
+    score: float
+    seconds: float
+    signature: Optional[str] = None
+    sparsity: Dict[str, float] = field(default_factory=dict)
+    open_rate: Dict[str, List[List[float]]] = field(default_factory=dict)
+
+
+def _task_of(ref_text: Dict[str, str]) -> str:
+    first = next(iter(ref_text.values()))
+    match = re.match(r"^<[a-z]{3}><(asr|st_[a-z]{3})>", first)
+    if match is None:
+        raise ValueError("reference text must start with <lang><task>")
+    return match.group(1)
+
+
+def score_decode_dir(
+    decode_dir: Path,
+    data_dir: Path,
+    module_flops: Optional[Dict[str, np.ndarray]] = None,
+) -> DecodeScore:
+    """Score ``decode_dir/1best_recog/text`` against ``data_dir/text``.
+
+    Args:
+        decode_dir: output of ``espnet_dynprune.bin.s2t_inference`` for one set.
+        data_dir: the test set's data directory.
+        module_flops: per part, ``(modules,)`` FLOPs per layer module, to weigh
+            the sparsity by cost.
+    Raises:
+        ValueError: utterances are missing from the hypotheses (names a few).
+    """
+    refs = read_kaldi_text(data_dir / "text")
+    hyps = read_kaldi_text(decode_dir / "1best_recog" / "text")
+    missing = sorted(set(refs) - set(hyps))
+    if missing:
+        raise ValueError(f"{decode_dir}: no hypothesis for {missing[:5]}")
+    keys = sorted(refs)
+    ref_list = [normalize(refs[k]) for k in keys]
+    hyp_list = [normalize(hyps[k]) for k in keys]
+    task = _task_of(refs)
+    timing = json.loads((decode_dir / "timing.json").read_text())
+    if task == "asr":
+        metric, value, signature = "WER", 100 * jiwer.wer(ref_list, hyp_list), None
+    else:
+        bleu = sacrebleu.metrics.BLEU()
+        metric = "BLEU"
+        value = bleu.corpus_score(hyp_list, [ref_list]).score
+        signature = str(bleu.get_signature())
+    result = DecodeScore(
+        test_set=data_dir.name,
+        task=task,
+        utterances=len(keys),
+        metric=metric,
+        score=value,
+        seconds=timing["seconds"],
+        signature=signature,
+    )
+    gates_file = decode_dir / "1best_recog" / "gates"
+    if gates_file.exists():
+        closed_flops, total_flops = 0.0, 0.0
+        for part, gates in read_gates(gates_file).items():
+            result.sparsity[part] = float(1 - gates.mean())
+            result.open_rate[part] = gates.mean(0).round(4).tolist()
+            if module_flops is not None and part in module_flops:
+                cost = np.broadcast_to(module_flops[part], gates.shape[1:])
+                closed_flops += float(((1 - gates) * cost).sum(axis=(1, 2)).mean())
+                total_flops += float(cost.sum())
+        if total_flops:
+            result.sparsity["flops"] = closed_flops / total_flops
+    return result
+
+
+def summarize(scores: List[DecodeScore]) -> Tuple[Optional[float], Optional[float]]:
+    """Average WER over ASR sets and BLEU over ST sets."""
+    wers = [s.score for s in scores if s.metric == "WER"]
+    bleus = [s.score for s in scores if s.metric == "BLEU"]
+    return (
+        sum(wers) / len(wers) if wers else None,
+        sum(bleus) / len(bleus) if bleus else None,
+    )

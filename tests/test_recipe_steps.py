@@ -1,0 +1,161 @@
+"""Recipe steps without training: data checks, token list, scoring, report."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sentencepiece as spm
+import soundfile as sf
+
+from espnet_dynprune.data_check import check_data_dir
+from espnet_dynprune.report import write_report
+from espnet_dynprune.scoring import normalize, read_gates, score_decode_dir
+from espnet_dynprune.token_list import build_token_list
+
+UTTS = {
+    "u1": ("<deu><st_eng><notimestamps> the red house is old", "das rote haus"),
+    "u2": ("<deu><st_eng><notimestamps> the green tree is tall", "der gruene baum"),
+    "u3": ("<eng><asr><notimestamps> a small dog", "a small dog"),
+}
+
+
+def write_dir(path, utts=UTTS, audio=True):
+    path.mkdir(parents=True, exist_ok=True)
+    files = {
+        n: [] for n in ("wav.scp", "text", "text_prev", "text_ctc", "utt2num_samples")
+    }
+    for key, (text, ctc) in sorted(utts.items()):
+        wav = path / f"{key}.wav"
+        if audio:
+            sf.write(wav, np.full(1600, 0.1, dtype="float32"), 16000)
+        files["wav.scp"].append(f"{key} {wav}")
+        files["text"].append(f"{key} {text}")
+        files["text_prev"].append(f"{key} <na>")
+        files["text_ctc"].append(f"{key} {ctc}")
+        files["utt2num_samples"].append(f"{key} 1600")
+    for name, lines in files.items():
+        (path / name).write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_usable_dir_has_no_problems(tmp_path):
+    assert check_data_dir(write_dir(tmp_path / "d")) == []
+
+
+def test_bad_entries_are_named(tmp_path):
+    bad = dict(UTTS)
+    bad["u4"] = ("<fra><asr><notimestamps> ", "")
+    data = write_dir(tmp_path / "d", bad)
+    (data / "u1.wav").write_bytes(b"not audio")
+    problems = "\n".join(check_data_dir(data))
+    assert "u4: empty transcript" in problems
+    assert "u1" in problems and "u1.wav" in problems
+
+
+def test_token_list_keeps_special_symbols_whole(tmp_path):
+    data = write_dir(tmp_path / "train", audio=False)
+    tokens, model = build_token_list(data, tmp_path / "tok", 20, 1.0, 0.5)
+    token_list = tokens.read_text().split()
+    for symbol in (
+        "<blank>",
+        "<unk>",
+        "<na>",
+        "<deu>",
+        "<eng>",
+        "<asr>",
+        "<st_eng>",
+        "<notimestamps>",
+        "<0.00>",
+        "<1.00>",
+        "<sos>",
+        "<eos>",
+        "<sop>",
+    ):
+        assert symbol in token_list, symbol
+    pieces = spm.SentencePieceProcessor(model_file=str(model)).encode(
+        "<deu><st_eng><notimestamps> the red house", out_type=str
+    )
+    # ESPnet's S2T preprocessor drops the leading "▁": text[:, 0] is the language
+    assert pieces[:4] == ["▁", "<deu>", "<st_eng>", "<notimestamps>"]
+
+
+def test_token_list_rejects_text_without_prefix(tmp_path):
+    data = write_dir(tmp_path / "train", {"u1": ("hello", "hello")}, audio=False)
+    with pytest.raises(ValueError, match="text:1"):
+        build_token_list(data, tmp_path / "tok", 20, 1.0, 0.5)
+
+
+def test_normalize():
+    assert normalize("<eng><asr><notimestamps> Hello, World!") == "hello world"
+
+
+def _decode_dir(path, hyps, gates=None):
+    (path / "1best_recog").mkdir(parents=True)
+    (path / "1best_recog" / "text").write_text(
+        "\n".join(f"{k} {v}" for k, v in hyps.items()) + "\n"
+    )
+    if gates:
+        (path / "1best_recog" / "gates").write_text("\n".join(gates) + "\n")
+    (path / "timing.json").write_text(
+        json.dumps({"utterances": len(hyps), "seconds": 2.0})
+    )
+    return path
+
+
+def test_scores_bleu_sparsity_and_report(tmp_path):
+    st = {k: v for k, v in UTTS.items() if "st_eng" in v[0]}
+    data = write_dir(tmp_path / "data" / "test_deu_st_eng", st, audio=False)
+    gates = [
+        "u1 encoder=1111 1011 decoder=111 010",
+        "u2 encoder=1111 1111 decoder=111 000",
+    ]
+    decode = _decode_dir(
+        tmp_path / "exp" / "m" / "decode_predicted" / "test_deu_st_eng",
+        {"u1": "the red house is old", "u2": "the green tree is tall"},
+        gates,
+    )
+    flops = {"encoder": np.array([1.0, 2.0, 1.0, 1.0]), "decoder": np.ones(3)}
+    score = score_decode_dir(decode, data, flops)
+    assert score.metric == "BLEU" and score.score == pytest.approx(100.0)
+    assert score.sparsity["decoder"] == pytest.approx(5 / 12)
+    assert score.sparsity["encoder"] == pytest.approx(1 / 16)
+    assert score.sparsity["flops"] == pytest.approx((1 + 2.5) / (10 + 6))
+    assert read_gates(decode / "1best_recog" / "gates")["decoder"].shape == (2, 2, 3)
+    report = write_report({"m/decode_predicted": [score]}, tmp_path / "r", "x", "cmd")
+    text = report.read_text()
+    assert "| m/decode_predicted | test_deu_st_eng | BLEU | 100.0 |" in text
+    assert "![gates of m/decode_predicted](gates_m_decode_predicted.png)" in text
+    assert (tmp_path / "r" / "gates_m_decode_predicted.png").stat().st_size > 0
+
+
+def test_wer_and_missing_hypotheses(tmp_path):
+    asr = {k: v for k, v in UTTS.items() if "<asr>" in v[0]}
+    data = write_dir(tmp_path / "data" / "test_eng_asr", asr, audio=False)
+    decode = _decode_dir(tmp_path / "d1", {"u3": "a big dog"})
+    score = score_decode_dir(decode, data)
+    assert score.metric == "WER" and score.score == pytest.approx(100 / 3)
+    with pytest.raises(ValueError, match="no hypothesis"):
+        score_decode_dir(_decode_dir(tmp_path / "d2", {"u9": "x"}), data)
+
+
+def test_merge_decode_concatenates_jobs(tmp_path):
+    parts = [
+        _decode_dir(tmp_path / f"output.{i}", {f"u{i}": f"text {i}"}) for i in (2, 1)
+    ]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "espnet_dynprune.bin.merge_decode",
+            *map(str, parts),
+            "--out",
+            str(tmp_path / "merged"),
+        ],
+        check=True,
+    )
+    merged = (tmp_path / "merged" / "1best_recog" / "text").read_text().splitlines()
+    assert merged == ["u1 text 1", "u2 text 2"]
+    timing = json.loads((tmp_path / "merged" / "timing.json").read_text())
+    assert timing == {"utterances": 2, "seconds": 4.0}
