@@ -1,0 +1,186 @@
+"""Tiny end to end: ESPnet trainer -> gated training -> CLI decoding, on toy audio."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import torch
+import yaml
+from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
+
+from espnet_dynprune import toy_data
+from espnet_dynprune.convert import write_gated_config
+from espnet_dynprune.inference import Speech2Text
+
+pytestmark = pytest.mark.slow
+
+DENSE_CONFIG = Path(__file__).resolve().parents[1] / "conf" / "toy" / "train_dense.yaml"
+MODEL = "valid.acc.ave.pth"
+
+
+def run(module: str, *args: str) -> str:
+    """Run ``python -m module args``; return stderr (ESPnet logs there)."""
+    cmd = [sys.executable, "-m", module, *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stderr
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    return toy_data.make_toy_corpus(root, num_train=48, num_dev=8, num_test=4)
+
+
+@pytest.fixture(scope="module")
+def dense_exp(corpus):
+    exp = corpus.root / "exp_dense"
+    run(
+        "espnet_dynprune.bin.s2t_train",
+        *toy_data.s2t_train_args(corpus, DENSE_CONFIG, exp, max_epoch=1),
+    )
+    return exp
+
+
+@pytest.fixture(scope="module")
+def gated_run(corpus, dense_exp):
+    exp = corpus.root / "exp_gated"
+    config = write_gated_config(
+        DENSE_CONFIG,
+        corpus.root / "train_gated.yaml",
+        sparsity_conf={"decoder_target": 0.5, "encoder_target": 0.25},
+        gate_predictor_conf={"temperature_anneal_steps": 20},
+    )
+    log = run(
+        "espnet_dynprune.bin.s2t_train",
+        *toy_data.s2t_train_args(corpus, config, exp, max_epoch=1),
+        "--init_param",
+        str(dense_exp / MODEL),
+        "--freeze_param",
+        "frontend",
+        "normalize",
+        "encoder",
+        "decoder",
+        "ctc",
+    )
+    return exp, log
+
+
+def _state(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def test_training_log_shows_gate_stats(gated_run):
+    _, log = gated_run
+    for stat in ("loss_sparsity=", "sparsity_enc=", "sparsity_dec=", "sparsity_flops="):
+        assert stat in log, stat
+    assert "gate_temperature=" in log
+
+
+def test_frozen_backbone_is_unchanged_and_gates_trained(dense_exp, gated_run):
+    dense, gated = _state(dense_exp / MODEL), _state(gated_run[0] / MODEL)
+    assert set(gated) - set(dense) == {k for k in gated if k.startswith("gating.")}
+    for key, value in dense.items():
+        assert torch.equal(gated[key], value), key
+    assert int(gated["gating.predictor.num_updates"]) > 0
+
+
+@pytest.mark.parametrize("mode", ["predicted", "dense"])
+def test_cli_decodes_test_set(corpus, gated_run, tmp_path, mode):
+    exp, _ = gated_run
+    out = tmp_path / mode
+    run(
+        "espnet_dynprune.bin.s2t_inference",
+        "--s2t_train_config",
+        str(exp / "config.yaml"),
+        "--s2t_model_file",
+        str(exp / MODEL),
+        "--data_path_and_name_and_type",
+        f"{corpus.test_dir / 'wav.scp'},speech,sound",
+        "--lang_sym",
+        "deu",
+        "--task_sym",
+        "st_eng",
+        "--beam_size",
+        "2",
+        "--gate_mode",
+        mode,
+        "--output_dir",
+        str(out),
+    )
+    keys = [line.split()[0] for line in open(corpus.test_dir / "wav.scp")]
+    decoded = (out / "1best_recog" / "token").read_text().splitlines()
+    assert sorted(line.split()[0] for line in decoded) == sorted(keys)
+    gates = out / "1best_recog" / "gates"
+    if mode == "dense":
+        assert not gates.exists()
+    else:
+        for line in gates.read_text().splitlines():
+            _, enc, dec = (
+                line.split(" ", 2)[0],
+                *line.split(" ", 1)[1].split(" decoder="),
+            )
+            assert enc.startswith("encoder=") and len(enc.split()) == 2
+            assert all(len(group) == 3 for group in dec.split())
+
+
+def test_dense_mode_equals_stock_espnet(corpus, dense_exp, gated_run, tmp_path):
+    """The gated model in dense mode decodes like ESPnet's model on its backbone."""
+    exp, _ = gated_run
+    backbone = {
+        k: v for k, v in _state(exp / MODEL).items() if not k.startswith("gating.")
+    }
+    torch.save(backbone, tmp_path / "backbone.pth")
+    stock = ESPnetSpeech2Text(
+        dense_exp / "config.yaml", tmp_path / "backbone.pth", beam_size=3, nbest=3
+    )
+    gated = Speech2Text(
+        exp / "config.yaml", exp / MODEL, gate_mode="dense", beam_size=3, nbest=3
+    )
+    wavs = [line.split()[1] for line in open(corpus.test_dir / "wav.scp")]
+    for wav in wavs[:3]:
+        audio, _ = sf.read(wav, dtype="float32")
+        for lang, task in (("<deu>", "<st_eng>"), ("<fra>", "<asr>")):
+            want = stock(audio, lang_sym=lang, task_sym=task)
+            got = gated(audio, lang_sym=lang, task_sym=task)
+            assert [r[2] for r in got] == [r[2] for r in want]
+            for g, w in zip(got, want, strict=True):
+                assert abs(float(g[4].score) - float(w[4].score)) < 1e-4
+
+
+def test_predicted_mode_reports_active_modules(corpus, gated_run):
+    exp, _ = gated_run
+    s2t = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
+    audio, _ = sf.read(
+        next(open(corpus.test_dir / "wav.scp")).split()[1], dtype="float32"
+    )
+    s2t(audio, lang_sym="<deu>", task_sym="<st_eng>")
+    active = s2t.active_modules()
+    assert set(active) == {"encoder", "decoder"}
+    with pytest.raises(ValueError, match="unknown lang symbol '<xyz>'"):
+        s2t(audio, lang_sym="<xyz>", task_sym="<asr>")
+
+
+def test_checkpoint_without_gate_weights_is_an_error(dense_exp, gated_run):
+    exp, _ = gated_run
+    with pytest.raises(ValueError, match="no gate predictor weights"):
+        Speech2Text(exp / "config.yaml", dense_exp / MODEL, gate_mode="predicted")
+    # dense mode only needs the backbone
+    Speech2Text(exp / "config.yaml", dense_exp / MODEL, gate_mode="dense")
+
+
+def test_stock_config_is_refused(dense_exp):
+    with pytest.raises(ValueError, match="model: dynprune"):
+        Speech2Text(dense_exp / "config.yaml", dense_exp / MODEL)
+
+
+def test_gated_config_keeps_every_stock_option(gated_run):
+    exp, _ = gated_run
+    config = yaml.safe_load((exp / "config.yaml").read_text())
+    dense = yaml.safe_load(DENSE_CONFIG.read_text())
+    assert config["encoder"] == "gated_e_branchformer"
+    assert config["decoder"] == "gated_transformer"
+    for key, value in dense["encoder_conf"].items():
+        assert config["encoder_conf"][key] == value
