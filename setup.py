@@ -1,4 +1,4 @@
-"""espnet_dynprune: context-aware dynamic pruning for ESPnet speech foundation models."""
+"""espnet_dynprune: context-aware dynamic pruning for ESPnet speech models."""
 
 from setuptools import find_packages, setup
 
