@@ -58,6 +58,9 @@ class DynPruneModelMixin:
         )
         self.gate_mode = "predicted"
         self._inference_context: Optional[Dict[str, Optional[torch.Tensor]]] = None
+        # Context-only predictors: gates per (lang, task), computed once.
+        self._context_gates: Dict[Tuple[Optional[str], Optional[str]], GateMask] = {}
+        self._context_key: Tuple[Optional[str], Optional[str]] = (None, None)
         self._in_forward = False
         self.last_gates: Optional[GateMask] = None
 
@@ -174,6 +177,24 @@ class DynPruneModelMixin:
             index = self.gating.vocabulary.symbol_index(symbol, kind)
             context[kind] = torch.tensor([index], device=device)
         self._inference_context = context
+        if self.gating.config.context_only and (lang_sym, task_sym) not in (
+            self._context_gates
+        ):
+            was_training = self.gating.training
+            self.gating.eval()  # deterministic gates, no update counted
+            try:
+                with torch.no_grad():
+                    self._context_gates[(lang_sym, task_sym)] = self.gating.predict(
+                        context["lang"], context["task"], None
+                    )
+            finally:
+                self.gating.train(was_training)
+        self._context_key = (lang_sym, task_sym)
+
+    def train(self, mode: bool = True):
+        """``nn.Module.train``; forgets cached per-context gates (weights change)."""
+        self._context_gates = {}
+        return super().train(mode)
 
     def encode(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
@@ -192,12 +213,14 @@ class DynPruneModelMixin:
                 "espnet_dynprune.Speech2Text, or call "
                 "model.set_inference_context(lang_sym, task_sym) first"
             )
-        context = {
-            kind: None if index is None else index.expand(speech.size(0))
-            for kind, index in self._inference_context.items()
-        }
-        pooled = self._pooled_features(speech, speech_lengths)
-        gates = self.gating.predict(context["lang"], context["task"], pooled)
+        gates = self._context_gates.get(self._context_key)
+        if gates is None:  # acoustic input: predict per utterance
+            context = {
+                kind: None if index is None else index.expand(speech.size(0))
+                for kind, index in self._inference_context.items()
+            }
+            pooled = self._pooled_features(speech, speech_lengths)
+            gates = self.gating.predict(context["lang"], context["task"], pooled)
         self.last_gates = gates
         self._hold_decoder_gates(gates.decoder)
         with self.encoder_gates(gates.encoder):

@@ -177,3 +177,21 @@ def test_asr_task_rejects_context_predictor():
     args = s2t_args(gated=True)
     with pytest.raises(ValueError, match="acoustic: true"):
         ASRTask.build_model(args)
+
+
+def test_context_only_gates_are_computed_once_per_context(gated_model, speech):
+    gated_model.gating.predictor.num_updates.fill_(1)
+    calls = []
+    hook = gated_model.gating.predictor.register_forward_hook(
+        lambda *_: calls.append(1)
+    )
+    try:
+        with torch.no_grad():
+            for _ in range(3):
+                gated_model.set_inference_context("<deu>", "<st_eng>")
+                gated_model.encode(speech[:1], torch.tensor([8000]))
+            gated_model.set_inference_context("<fra>", "<asr>")
+            gated_model.encode(speech[:1], torch.tensor([8000]))
+    finally:
+        hook.remove()
+    assert len(calls) == 2  # one prediction per (language, task)

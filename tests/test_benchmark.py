@@ -1,0 +1,52 @@
+"""The benchmark command runs and reports side-by-side ratios (not a speed test)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from espnet_dynprune.benchmark import SHAPES, build_models, pattern_mask
+
+pytestmark = pytest.mark.slow
+
+
+def test_short_benchmark_writes_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "espnet_dynprune.bin.benchmark",
+            "--short",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "## tiny, beam 2" in result.stdout
+    rows = json.loads(out.read_text())["results"][0]["rows"]
+    by_name = {row["setting"]: row for row in rows}
+    assert {"stock", "dense", "dec 0.5", "joint 0.5"} <= set(by_name)
+    assert by_name["dense"]["time_red_vs_dense"] == 0.0
+    # FLOPs are counted, not timed: pruning and the source cache both remove work
+    assert by_name["dec 0.5"]["flops"] < by_name["dense"]["flops"]
+    assert by_name["dense"]["flops"] < by_name["stock"]["flops"]
+    assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
+
+
+def test_pattern_mask_closes_the_requested_fraction():
+    mask = pattern_mask(6, 3, 0.5, seed=1)
+    assert mask.shape == (6, 3) and int((mask == 0).sum()) == 9
+    assert torch.equal(mask, pattern_mask(6, 3, 0.5, seed=1))
+
+
+def test_models_share_weights():
+    models = build_models(SHAPES["tiny"])
+    stock, gated = models["stock"].state_dict(), models["gated"].state_dict()
+    for key, value in stock.items():
+        assert torch.equal(gated[key], value), key
