@@ -31,9 +31,15 @@ def get_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--out", type=Path, required=True, help="Output directory")
-    parser.add_argument("--num_train", type=int, default=DEFAULT_NUM_TRAIN)
-    parser.add_argument("--num_dev", type=int, default=DEFAULT_NUM_DEV)
-    parser.add_argument("--num_test", type=int, default=DEFAULT_NUM_TEST)
+    parser.add_argument(
+        "--num_train", type=int, default=DEFAULT_NUM_TRAIN, help="Train utterances"
+    )
+    parser.add_argument(
+        "--num_dev", type=int, default=DEFAULT_NUM_DEV, help="Dev utterances"
+    )
+    parser.add_argument(
+        "--num_test", type=int, default=DEFAULT_NUM_TEST, help="Test utterances"
+    )
     parser.add_argument("--seed", type=int, default=0, help="Random seed")
     parser.add_argument(
         "--nbpe",
