@@ -14,8 +14,14 @@ $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m pip install -q -c constraints.txt -e ".[test]"
 	touch $@
 
+# The default recipe at its smoke-test size (see README "Recipes" for the full size).
+DEMO_OPTS ?= --data_opts "--size quick" \
+	--dense_args "--max_epoch 6 --scheduler_conf warmup_steps=40" \
+	--gated_args "--max_epoch 2"
+
 demo: install
-	cd egs2/toy/s2t1 && PATH=$(abspath $(VENV))/bin:$$PATH ./run.sh
+	cd egs2/synth_multiling/s2t1 && PATH=$(abspath $(VENV))/bin:$$PATH \
+		OMP_NUM_THREADS=1 ./run.sh $(DEMO_OPTS)
 
 lint: install
 	$(PYTHON) -m ruff check .
@@ -24,4 +30,4 @@ test: lint
 	$(PYTHON) -m pytest -q
 
 clean:
-	rm -rf egs2/toy/s2t1/data egs2/toy/s2t1/dump egs2/toy/s2t1/exp
+	rm -rf egs2/synth_multiling/s2t1/data egs2/synth_multiling/s2t1/exp

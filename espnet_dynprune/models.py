@@ -15,8 +15,8 @@ for the context set with :meth:`set_inference_context`, runs the encoder under
 them and leaves the decoder gates in place for the beam search that follows.
 """
 
-from contextlib import contextmanager
-from typing import Dict, Iterator, Optional, Tuple
+from contextlib import contextmanager, nullcontext
+from typing import ContextManager, Dict, Iterator, Optional, Tuple
 
 import torch
 from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
@@ -92,23 +92,13 @@ class DynPruneModelMixin:
         finally:
             self._in_forward = False
 
-    @contextmanager
-    def encoder_gates(self, gates: Optional[torch.Tensor]) -> Iterator[None]:
+    def encoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
         """Apply encoder gates in a ``with`` block (no-op for ``None``)."""
-        if gates is None:
-            yield
-        else:
-            with self.encoder.gates_applied(gates):
-                yield
+        return nullcontext() if gates is None else self.encoder.gates_applied(gates)
 
-    @contextmanager
-    def decoder_gates(self, gates: Optional[torch.Tensor]) -> Iterator[None]:
+    def decoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
         """Apply decoder gates in a ``with`` block (no-op for ``None``)."""
-        if gates is None:
-            yield
-        else:
-            with self.decoder.gates_applied(gates):
-                yield
+        return nullcontext() if gates is None else self.decoder.gates_applied(gates)
 
     def _gated_forward(
         self,

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sentencepiece as spm
 import soundfile as sf
 from tqdm import tqdm
+
+from espnet_dynprune import token_list
 
 __all__ = [
     "CONCEPTS",
@@ -472,17 +473,8 @@ def make_toy_data(
 def time_symbols(
     speech_length: float = SPEECH_LENGTH, resolution: float = SPEECH_RESOLUTION
 ) -> list[str]:
-    """Lists the timestamp tokens ``<0.00>`` ... ``<speech_length>``.
-
-    Args:
-        speech_length: Longest time in seconds.
-        resolution: Seconds between consecutive tokens.
-
-    Returns:
-        The tokens in time order (the S2T preprocessor needs them contiguous).
-    """
-    num = int(round(speech_length / resolution))
-    return [f"<{i * resolution:.2f}>" for i in range(num + 1)]
+    """Lists the timestamp tokens ``<0.00>`` ... ``<speech_length>``."""
+    return token_list.time_symbols(speech_length, resolution)
 
 
 def special_symbols() -> list[str]:
@@ -506,68 +498,25 @@ def special_symbols() -> list[str]:
     ]
 
 
-def _target_words(text_line: str) -> str:
-    """Strips the utterance id and the special prefix from a ``text`` line."""
-    return text_line.split(" ", 1)[1].split(NOTIME_SYMBOL, 1)[1].strip()
-
-
 def build_token_list(
     train_dir: Path, out_dir: Path, nbpe: int = 60
 ) -> tuple[Path, Path]:
     """Trains the sentencepiece model and writes the ESPnet S2T token list.
 
-    The model is trained on the spoken words (``text_ctc``) and the target
-    words of ``text`` of the training set, with :func:`special_symbols` as
-    user-defined symbols, like stage 5 of ESPnet's ``s2t.sh``. The token list
-    is ``<blank>``, ``<unk>``, the sentencepiece vocabulary without its
-    ``<unk>``, ``<s>``, ``</s>``, then ``<sos>``, ``<eos>``, ``<sop>``.
+    See :func:`espnet_dynprune.token_list.build_token_list`; the timestamps
+    cover the toy ``SPEECH_LENGTH``.
 
     Args:
         train_dir: Training data directory.
-        out_dir: Output directory for ``bpe.model``, ``bpe.vocab`` and
-            ``tokens.txt``.
-        nbpe: Number of pieces besides the special symbols (an upper bound:
-            a tiny corpus may yield fewer).
+        out_dir: Output directory for ``bpe.model`` and ``tokens.txt``.
+        nbpe: Number of pieces besides the special symbols (an upper bound).
 
     Returns:
         Paths of the token list and of the sentencepiece model.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sentences = [
-        line.split(" ", 1)[1]
-        for line in (train_dir / "text_ctc").read_text(encoding="utf-8").splitlines()
-    ]
-    sentences += [
-        _target_words(line)
-        for line in (train_dir / "text").read_text(encoding="utf-8").splitlines()
-    ]
-    train_text = out_dir / "train.txt"
-    _write_lines(train_text, sentences)
-    symbols = special_symbols()
-    prefix = out_dir / "bpe"
-    spm.SentencePieceTrainer.train(
-        input=str(train_text),
-        model_prefix=str(prefix),
-        model_type="unigram",
-        vocab_size=nbpe + len(symbols) + 3,
-        hard_vocab_limit=False,
-        character_coverage=1.0,
-        user_defined_symbols=symbols,
-        num_threads=1,
-        minloglevel=2,
+    return token_list.build_token_list(
+        train_dir, out_dir, nbpe, SPEECH_LENGTH, SPEECH_RESOLUTION
     )
-    pieces = [
-        line.split("\t", 1)[0]
-        for line in prefix.with_suffix(".vocab")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    ]
-    token_list = out_dir / "tokens.txt"
-    _write_lines(
-        token_list, ["<blank>", "<unk>", *pieces[3:], "<sos>", "<eos>", "<sop>"]
-    )
-    logger.info("Wrote %d tokens to %s", len(pieces) + 2, token_list)
-    return token_list, prefix.with_suffix(".model")
 
 
 def make_toy_corpus(
