@@ -21,16 +21,15 @@ from typeguard import typechecked
 
 from espnet_dynprune.gates import (
     DECODER_MODULES,
-    GateDecision,
+    OPEN,
     GatedStackMixin,
-    GateKind,
     add_update,
     run_gated,
     take_rows,
 )
 from espnet_dynprune.source_cache import SourceKVCache
 
-_ALL_OPEN = [GateDecision(GateKind.OPEN)] * len(DECODER_MODULES)
+_ALL_OPEN = [OPEN] * len(DECODER_MODULES)
 
 __all__ = ["GatedDecoderLayer", "GatedTransformerDecoder"]
 

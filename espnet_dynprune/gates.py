@@ -27,12 +27,14 @@ from typing import Callable, Iterator, List, Optional, Sequence
 import torch
 
 __all__ = [
+    "CLOSED",
     "DECODER_MODULES",
     "ENCODER_MODULES",
     "GateDecision",
     "GateKind",
     "GateMask",
     "GatedStackMixin",
+    "OPEN",
     "add_update",
     "plan_gates",
     "run_gated",
@@ -67,8 +69,8 @@ class GateDecision:
     rows: Optional[torch.Tensor] = None
 
 
-_OPEN = GateDecision(GateKind.OPEN)
-_CLOSED = GateDecision(GateKind.CLOSED)
+OPEN = GateDecision(GateKind.OPEN)
+CLOSED = GateDecision(GateKind.CLOSED)
 
 
 @dataclass
@@ -104,9 +106,9 @@ def plan_gates(gates: torch.Tensor) -> List[List[GateDecision]]:
         layer = []
         for j, count in enumerate(layer_counts):
             if count == batch:
-                layer.append(_OPEN)
+                layer.append(OPEN)
             elif count == 0:
-                layer.append(_CLOSED)
+                layer.append(CLOSED)
             else:
                 rows = is_open[:, i, j].nonzero().squeeze(1)
                 layer.append(GateDecision(GateKind.ROWS, rows=rows))

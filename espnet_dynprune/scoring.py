@@ -48,11 +48,12 @@ def read_gates(path: Path) -> Dict[str, np.ndarray]:
     """Per part, ``(utterances, layers, modules)`` 0/1 arrays from a ``gates`` file."""
     parts: Dict[str, List[List[List[int]]]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        fields = line.split(" ", 1)[1]
-        for chunk in re.findall(r"(\w+)=([01 ]+?)(?=\s+\w+=|$)", fields):
-            part, groups = chunk
-            layers = [[int(c) for c in group] for group in groups.split()]
-            parts.setdefault(part, []).append(layers)
+        for word in line.split()[1:]:  # "encoder=1111 1011 decoder=111 010"
+            part, _, word = word.rpartition("=")
+            if part:
+                layers = parts.setdefault(part, [])
+                layers.append([])
+            layers[-1].append([int(c) for c in word])
     return {part: np.array(values) for part, values in parts.items()}
 
 

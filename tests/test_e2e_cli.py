@@ -13,6 +13,7 @@ from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 from espnet_dynprune import toy_data
 from espnet_dynprune.convert import write_gated_config
 from espnet_dynprune.inference import Speech2Text
+from espnet_dynprune.scoring import read_gates
 
 pytestmark = pytest.mark.slow
 
@@ -117,13 +118,9 @@ def test_cli_decodes_test_set(corpus, gated_run, tmp_path, mode):
     if mode == "dense":
         assert not gates.exists()
     else:
-        for line in gates.read_text().splitlines():
-            _, enc, dec = (
-                line.split(" ", 2)[0],
-                *line.split(" ", 1)[1].split(" decoder="),
-            )
-            assert enc.startswith("encoder=") and len(enc.split()) == 2
-            assert all(len(group) == 3 for group in dec.split())
+        parsed = read_gates(gates)
+        assert parsed["encoder"].shape == (len(keys), 2, 4)
+        assert parsed["decoder"].shape == (len(keys), 2, 3)
 
 
 def test_dense_mode_equals_stock_espnet(corpus, dense_exp, gated_run, tmp_path):
