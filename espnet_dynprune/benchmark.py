@@ -7,20 +7,30 @@ or with a fixed gate mask, with or without the per-utterance source-attention
 key/value cache. Randomly initialised models get their end-of-sentence logit
 suppressed and decode a fixed number of steps, so that every setting does the
 same search work and only the skipped modules differ.
+
+Per setting it also reports the weights a per-context export with that mask
+keeps (``espnet_dynprune.export``) and the peak tensor memory the decode
+allocates (``espnet_dynprune.memory``). :func:`measure_batched` times the
+encoder on a batch of utterances from two contexts: one utterance at a time,
+grouped by mask (``espnet_dynprune.batching``), or mixed in one batch.
 """
 
 import argparse
+import functools
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch
 from espnet2.tasks.s2t import S2TTask
 
+from espnet_dynprune.batching import encode_grouped
+from espnet_dynprune.export import export_parameter_bytes
 from espnet_dynprune.flops import count_flops
-from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES
+from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES, GateMask
+from espnet_dynprune.memory import peak_allocated_bytes
 
 __all__ = [
     "SHAPES",
@@ -29,6 +39,7 @@ __all__ = [
     "build_models",
     "default_settings",
     "measure",
+    "measure_batched",
     "pattern_mask",
 ]
 
@@ -73,6 +84,11 @@ class Setting:
     source_cache: bool = True
     encoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
     decoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
+
+    def gates(self) -> GateMask:
+        """The masks as gates of a batch of one."""
+        masks = (self.encoder_mask, self.decoder_mask)
+        return GateMask(*(None if m is None else m[None] for m in masks))
 
 
 def token_list(vocab_size: int) -> List[str]:
@@ -206,14 +222,30 @@ def _decode(
     if not setting.gated:
         enc, _ = model.encode(speech, lengths)
         return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
-    enc_mask = None if setting.encoder_mask is None else setting.encoder_mask[None]
-    dec_mask = None if setting.decoder_mask is None else setting.decoder_mask[None]
-    with model.encoder_gates(enc_mask):
-        enc, _ = model.encode(speech, lengths)  # dense mode: starts the source cache
-    if not setting.source_cache:
-        model.decoder.stop_source_cache()
-    with model.decoder_gates(dec_mask):
+    gates = setting.gates()
+    with model.encoder_gates(gates.encoder):
+        enc, _ = model.encode(speech, lengths)
+    model.decoder.use_source_cache(setting.source_cache)
+    with model.decoder_gates(gates.decoder):
         return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
+
+
+def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> List[float]:
+    """Median wall time per run: one warm-up each, then ``repeats`` rounds.
+
+    Rounds visit every run in turn, so a machine whose load drifts during the
+    measurement slows every setting alike instead of the last ones.
+    """
+    times: List[List[float]] = [[] for _ in runs]
+    with torch.no_grad():
+        for run in runs:
+            run()
+        for _ in range(repeats):
+            for run, run_times in zip(runs, times, strict=True):
+                start = time.perf_counter()
+                run()
+                run_times.append(time.perf_counter() - start)
+    return [statistics.median(run_times) for run_times in times]
 
 
 def measure(
@@ -225,30 +257,105 @@ def measure(
     repeats: int = 3,
     progress=None,
 ) -> List[Dict]:
-    """Median wall time and FLOPs of one utterance's decoding per setting."""
+    """Per setting: median time, FLOPs, export weights, peak memory of one decode."""
     speech = torch.randn(
         1, int(seconds * 16000), generator=torch.Generator().manual_seed(0)
     )
+    chosen = [models["gated" if setting.gated else "stock"] for setting in settings]
+    runs = [
+        functools.partial(_decode, model, setting, speech, beam, steps)
+        for model, setting in zip(chosen, settings, strict=True)
+    ]
+    times = _median_times(runs, repeats)
     rows = []
-    for setting in settings:
-        model = models["gated" if setting.gated else "stock"]
-        with torch.no_grad():
-            _decode(model, setting, speech, beam, steps)  # warm-up
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                _decode(model, setting, speech, beam, steps)
-                times.append(time.perf_counter() - start)
-            flops = count_flops(
-                lambda s=setting, m=model: _decode(m, s, speech, beam, steps)
-            )
+    for setting, model, run, seconds_taken in zip(
+        settings, chosen, runs, times, strict=True
+    ):
         rows.append(
             {
                 "setting": setting.name,
-                "time_s": statistics.median(times),
-                "flops": flops,
+                "time_s": seconds_taken,
+                "flops": count_flops(run),
+                "weight_bytes": export_parameter_bytes(model, setting.gates()),
+                "peak_bytes": peak_allocated_bytes(run),
             }
         )
         if progress is not None:
             progress(rows[-1])
     return rows
+
+
+def batched_settings(shape: ModelShape) -> Dict[str, torch.Tensor]:
+    """Encoder masks of the two contexts of the batched measurement (0.5 each)."""
+    layers, modules = shape.encoder_layers, len(ENCODER_MODULES)
+    return {
+        "A": pattern_mask(layers, modules, 0.5, 2),
+        "B": pattern_mask(layers, modules, 0.5, 3),
+    }
+
+
+def measure_batched(
+    model: torch.nn.Module,
+    shape: ModelShape,
+    batch: int = 4,
+    seconds: float = 10.0,
+    repeats: int = 3,
+    progress=None,
+) -> List[Dict]:
+    """Encoder time of ``batch`` utterances, alternately of two contexts.
+
+    ESPnet's beam search decodes one utterance at a time (``BatchBeamSearch``
+    batches the hypotheses of one utterance), so only the encoder is batched.
+
+    Args:
+        model: the gated model (dense mode; masks are applied here).
+        shape: its shape (for the masks).
+        batch: utterances, of equal length, contexts alternating A, B, A, ...
+        seconds: audio per utterance.
+        repeats: timed rounds (median), after a warm-up.
+        progress: called with each finished row.
+    Returns:
+        Rows ``{"setting", "time_s", "flops", "peak_bytes"}``: dense and pruned,
+        one utterance at a time and batched (pruned: grouped by mask, and mixed
+        rows in one batch).
+    """
+    contexts = batched_settings(shape)
+    masks = torch.stack([contexts["AB"[i % 2]] for i in range(batch)])  # [B, L, M]
+    speech = torch.randn(
+        batch, int(seconds * 16000), generator=torch.Generator().manual_seed(1)
+    )
+    lengths = torch.full((batch,), speech.size(1))
+
+    def encode(wav, lens, gates):
+        with model.encoder_gates(gates):
+            return model.encode(wav, lens)
+
+    def one_by_one(gates):
+        for i in range(batch):
+            encode(speech[i : i + 1], lengths[i : i + 1], _row(gates, i))
+
+    ways = {
+        "dense, 1 at a time": lambda: one_by_one(None),
+        "dense, batched": lambda: encode(speech, lengths, None),
+        "pruned, 1 at a time": lambda: one_by_one(masks),
+        "pruned, grouped": lambda: encode_grouped(encode, speech, lengths, masks),
+        "pruned, mixed rows": lambda: encode(speech, lengths, masks),
+    }
+    times = _median_times(list(ways.values()), repeats)
+    rows = []
+    for (name, run), seconds_taken in zip(ways.items(), times, strict=True):
+        rows.append(
+            {
+                "setting": name,
+                "time_s": seconds_taken,
+                "flops": count_flops(run),
+                "peak_bytes": peak_allocated_bytes(run),
+            }
+        )
+        if progress is not None:
+            progress(rows[-1])
+    return rows
+
+
+def _row(gates: Optional[torch.Tensor], index: int) -> Optional[torch.Tensor]:
+    return None if gates is None else gates[index : index + 1]

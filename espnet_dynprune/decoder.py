@@ -6,13 +6,16 @@ Every layer still returns its output, so ``forward_one_step`` keeps one cache
 entry per layer and ESPnet's ``score`` / ``batch_score`` / ``BatchBeamSearch``
 work unchanged. The state-dict names are ESPnet's own.
 
-With :meth:`GatedTransformerDecoder.start_utterance`, incremental decoding also
-reuses each layer's source-attention keys and values across steps and beams
-(``espnet_dynprune.source_cache``); the model calls it when it encodes an
-utterance for decoding.
+Incremental decoding (``forward_one_step``, without gradients) reuses each
+layer's source-attention keys and values across steps and beams
+(``espnet_dynprune.source_cache``); :meth:`GatedTransformerDecoder.use_source_cache`
+switches that off (ESPnet's way: recomputed at every step).
+
+``pruned_modules`` (one list of module names per layer) builds the decoder
+without those modules: a per-context export, whose layers always run that plan.
 """
 
-from typing import Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from espnet.nets.pytorch_backend.transformer.decoder_layer import DecoderLayer
@@ -42,6 +45,20 @@ class GatedDecoderLayer(DecoderLayer):
 
     gate_plan = None
     source_cache = None
+
+    def module_attributes(self, name: str) -> Tuple[str, ...]:
+        """Submodules that only the gated module ``name`` uses.
+
+        Its layer norm only with pre-norm (post-norm applies it to every layer
+        output), its concat projection only with ``concat_after``.
+        """
+        index = DECODER_MODULES.index(name)
+        attrs = (("self_attn", "src_attn", "feed_forward")[index],)
+        if self.normalize_before:
+            attrs += (f"norm{index + 1}",)
+        if self.concat_after and index < 2:
+            attrs += (f"concat_linear{index + 1}",)
+        return attrs
 
     def forward(self, tgt, tgt_mask, memory, memory_mask, cache=None):
         """Same contract as ESPnet's ``DecoderLayer.forward`` (no sequential attn)."""
@@ -103,42 +120,53 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
 
     Takes every option of ESPnet's ``transformer`` decoder (same YAML keys, same
     state-dict names).
+
+    Args:
+        vocab_size: output vocabulary size.
+        encoder_output_size: size of the encoder output (the memory).
+        pruned_modules: per layer, names from ``DECODER_MODULES`` to build
+            without (a per-context export); ``None`` keeps every module.
+        **kwargs: every option of ESPnet's ``TransformerDecoder``.
     """
 
     gate_modules = DECODER_MODULES
 
     @typechecked
-    def __init__(self, vocab_size: int, encoder_output_size: int, **kwargs) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        encoder_output_size: int,
+        pruned_modules: Optional[List[List[str]]] = None,
+        **kwargs,
+    ) -> None:
         super().__init__(
             vocab_size=vocab_size, encoder_output_size=encoder_output_size, **kwargs
         )
         for layer in self.decoders:
             layer.__class__ = GatedDecoderLayer
-        self._source_caches = None
+        if pruned_modules is not None:
+            self.remove_modules(pruned_modules, "decoder_conf.pruned_modules")
+        self._source_caches = [
+            SourceKVCache() if SourceKVCache.supports(layer.src_attn) else None
+            for layer in self.decoders
+        ]
+        self.source_cache_enabled = True
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The decoder layers, in order."""
         return list(self.decoders)
 
-    def start_utterance(self) -> None:
-        """Reuse source-attention keys/values in ``forward_one_step`` from now on.
-
-        Call once per utterance (the model's ``encode`` does): the cache belongs
-        to that utterance's encoder output.
-        """
-        self._source_caches = [
-            SourceKVCache() if SourceKVCache.supports(layer.src_attn) else None
-            for layer in self.decoders
-        ]
-
-    def stop_source_cache(self) -> None:
-        """Recompute source-attention keys/values at every step (ESPnet's way)."""
-        self._source_caches = None
+    def use_source_cache(self, enabled: bool = True) -> None:
+        """Reuse source keys/values across steps (default), or recompute them."""
+        self.source_cache_enabled = enabled
+        for cache in self._source_caches:
+            if cache is not None:
+                cache.clear()
 
     def forward_one_step(self, *args, **kwargs):
-        """ESPnet's ``forward_one_step``, with the utterance's source cache if any."""
+        """ESPnet's ``forward_one_step``, reusing source keys/values if enabled."""
         caches = self._source_caches
-        if caches is None:
+        if not self.source_cache_enabled or torch.is_grad_enabled():
             return super().forward_one_step(*args, **kwargs)
         for layer, source_cache in zip(self.decoders, caches, strict=True):
             layer.source_cache = source_cache

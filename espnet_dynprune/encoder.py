@@ -16,9 +16,13 @@ What a closed module means:
 
 The state-dict names are ESPnet's own, so stock checkpoints load unchanged, and
 with no gates applied (``set_gates(None)``) every layer runs ESPnet's code.
+
+``pruned_modules`` (one list of module names per layer) builds the encoder
+without those modules: a per-context export, whose layers always run that plan.
 """
 
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +43,20 @@ from espnet_dynprune.gates import (
 
 __all__ = ["GatedEBranchformerEncoder", "GatedEBranchformerEncoderLayer"]
 
+# Submodules used only by each gated module (a closed FFN skips its norm too).
+_MODULE_ATTRIBUTES = dict(
+    zip(
+        ENCODER_MODULES,
+        (
+            ("feed_forward_macaron", "norm_ff_macaron"),
+            ("attn", "norm_mha"),
+            ("cgmlp", "norm_mlp"),
+            ("feed_forward", "norm_ff"),
+        ),
+        strict=True,
+    )
+)
+
 
 class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
     """E-Branchformer layer that honours ``gate_plan`` (see ``espnet_dynprune.gates``).
@@ -47,6 +65,8 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
     """
 
     gate_plan = None
+    # (weight versions, {open half: _MergeSlice}): inference-time merge slices
+    _merge_cache = None
 
     def forward(self, x_input, mask, cache=None):
         """ESPnet's contract: ``x_input`` is ``(B, T, D)`` or ``(x, pos_emb)``."""
@@ -109,6 +129,10 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
             return (x, pos_emb), mask
         return x, mask
 
+    def module_attributes(self, name: str) -> Tuple[str, ...]:
+        """Submodules that only the gated module ``name`` uses."""
+        return _MODULE_ATTRIBUTES[name]
+
     def _self_attention(
         self, x: torch.Tensor, mask: torch.Tensor, pos_emb: Optional[torch.Tensor]
     ) -> torch.Tensor:
@@ -132,23 +156,76 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
             x_concat = torch.cat([x_att, x_mlp], dim=-1)
             x_tmp = self.depthwise_conv_fusion(x_concat.transpose(1, 2)).transpose(1, 2)
             return self.merge_proj(x_concat + x_tmp)
-        conv = self.depthwise_conv_fusion
-        weight = self.merge_proj.weight
-        out = self.merge_proj.bias
-        for half, branch in enumerate((x_att, x_mlp)):
-            cols = slice(half * self.size, (half + 1) * self.size)
-            if branch is None:  # zero input: the depthwise conv yields its bias
-                out = out + F.linear(conv.bias[cols], weight[:, cols])
-                continue
-            fused = F.conv1d(
-                branch.transpose(1, 2),
-                conv.weight[cols],
-                conv.bias[cols],
-                padding=conv.padding,
-                groups=self.size,
-            ).transpose(1, 2)
-            out = out + F.linear(branch + fused, weight[:, cols])
-        return out
+        half = 0 if x_att is not None else 1 if x_mlp is not None else None
+        weights = self._split_merge(half)
+        if half is None:
+            return weights.bias  # both branches closed: one constant vector
+        branch = x_att if half == 0 else x_mlp
+        fused = F.conv1d(
+            branch.transpose(1, 2),
+            weights.conv_weight,
+            weights.conv_bias,
+            padding=self.depthwise_conv_fusion.padding,
+            groups=self.size,
+        ).transpose(1, 2)
+        return F.linear(branch + fused, weights.proj_weight, weights.bias)
+
+    def _split_merge(self, half: Optional[int]) -> "_MergeSlice":
+        """The merge's weights for one open half (``None``: none open).
+
+        At inference the slices are cached, contiguous, per weight version, so a
+        closed branch costs no slicing per call; while gradients flow into the
+        merge (training) they are sliced from the live parameters.
+        """
+        conv, proj = self.depthwise_conv_fusion, self.merge_proj
+        tensors = (conv.weight, conv.bias, proj.weight, proj.bias)
+        if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+            return _slice_merge(conv, proj, self.size, half)
+        version = tuple((t.data_ptr(), t._version) for t in tensors)
+        cache = self._merge_cache
+        if cache is None or cache[0] != version:
+            cache = self._merge_cache = (version, {})
+        if half not in cache[1]:
+            # ordinary tensors even under inference_mode: usable by any later call
+            with torch.inference_mode(False), torch.no_grad():
+                cache[1][half] = _slice_merge(conv, proj, self.size, half).contiguous()
+        return cache[1][half]
+
+
+@dataclass(frozen=True)
+class _MergeSlice:
+    """Merge weights with some branches closed (``conv_*``/``proj_weight``: open half).
+
+    ``bias`` folds ``merge_proj``'s bias and the closed halves' constant
+    contribution (the fusion conv's bias projected through their columns).
+    """
+
+    conv_weight: Optional[torch.Tensor]
+    conv_bias: Optional[torch.Tensor]
+    proj_weight: Optional[torch.Tensor]
+    bias: torch.Tensor
+
+    def contiguous(self) -> "_MergeSlice":
+        """Detached, contiguous copies (for the inference cache)."""
+        tensors = (self.conv_weight, self.conv_bias, self.proj_weight, self.bias)
+        return _MergeSlice(
+            *(None if t is None else t.detach().contiguous() for t in tensors)
+        )
+
+
+def _slice_merge(
+    conv: torch.nn.Conv1d, proj: torch.nn.Linear, size: int, half: Optional[int]
+) -> _MergeSlice:
+    """Slice the merge for an open ``half`` (0: attention, 1: cgMLP, None: none)."""
+    bias = proj.bias
+    for closed in range(2):
+        if closed != half:  # zero input: the depthwise conv yields its bias
+            cols = slice(closed * size, (closed + 1) * size)
+            bias = bias + F.linear(conv.bias[cols], proj.weight[:, cols])
+    if half is None:
+        return _MergeSlice(None, None, None, bias)
+    cols = slice(half * size, (half + 1) * size)
+    return _MergeSlice(conv.weight[cols], conv.bias[cols], proj.weight[:, cols], bias)
 
 
 class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
@@ -157,12 +234,23 @@ class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
     Takes every option of ESPnet's ``e_branchformer`` encoder (same YAML keys, same
     state-dict names). Gates need both FFNs, so ``use_ffn`` and ``macaron_ffn``
     must be true (as in OWSM v3.1).
+
+    Args:
+        input_size: input feature size.
+        pruned_modules: per layer, names from ``ENCODER_MODULES`` to build
+            without (a per-context export); ``None`` keeps every module.
+        **kwargs: every option of ESPnet's ``EBranchformerEncoder``.
     """
 
     gate_modules = ENCODER_MODULES
 
     @typechecked
-    def __init__(self, input_size: int, **kwargs) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        pruned_modules: Optional[List[List[str]]] = None,
+        **kwargs,
+    ) -> None:
         for key in ("use_ffn", "macaron_ffn"):
             if not kwargs.get(key, False):
                 raise ValueError(
@@ -173,6 +261,8 @@ class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
         self.input_size = input_size
         for layer in self.encoders:
             layer.__class__ = GatedEBranchformerEncoderLayer
+        if pruned_modules is not None:
+            self.remove_modules(pruned_modules, "encoder_conf.pruned_modules")
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The E-Branchformer layers, in order."""

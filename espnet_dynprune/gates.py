@@ -17,12 +17,16 @@ one of:
   open rows only and closed rows get a zero update.
 
 Hard decisions (the last three) give the same values as ``SOFT`` with a 0/1 mask.
+
+A stack built with ``pruned_modules`` (a per-context export, see
+``espnet_dynprune.export``) has no closed modules at all: their submodules are
+``None`` and their weights do not exist; its layers run a fixed plan.
 """
 
 import enum
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Sequence
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -36,6 +40,7 @@ __all__ = [
     "GatedStackMixin",
     "OPEN",
     "add_update",
+    "fixed_plan",
     "plan_gates",
     "run_gated",
     "take_rows",
@@ -116,6 +121,39 @@ def plan_gates(gates: torch.Tensor) -> List[List[GateDecision]]:
     return plan
 
 
+def fixed_plan(
+    pruned_modules: Sequence[Sequence[str]],
+    module_names: Sequence[str],
+    num_layers: int,
+    key: str,
+) -> List[List[GateDecision]]:
+    """Decisions of a pruned stack: listed modules ``CLOSED``, the others ``OPEN``.
+
+    Args:
+        pruned_modules: per layer, the names of its removed modules.
+        module_names: the stack's module names (the M axis).
+        num_layers: number of gated layers.
+        key: the option's name, for error messages.
+    Raises:
+        ValueError: wrong number of layers or an unknown module name.
+    """
+    if len(pruned_modules) != num_layers:
+        raise ValueError(
+            f"{key}: needs one list per layer ({num_layers}), got {len(pruned_modules)}"
+        )
+    for layer, names in enumerate(pruned_modules):
+        unknown = [name for name in names if name not in module_names]
+        if unknown:
+            raise ValueError(
+                f"{key}[{layer}]: unknown module(s) {unknown}; "
+                f"known: {list(module_names)}"
+            )
+    return [
+        [CLOSED if name in names else OPEN for name in module_names]
+        for names in pruned_modules
+    ]
+
+
 def take_rows(
     tensor: Optional[torch.Tensor], rows: Optional[torch.Tensor]
 ) -> Optional[torch.Tensor]:
@@ -160,10 +198,13 @@ class GatedStackMixin:
     """Applies a ``(B, L, M)`` gate tensor to the layers of an encoder or decoder.
 
     The layers read their decisions from ``layer.gate_plan`` (``None``: stock path).
-    Subclasses define ``gate_modules`` and ``gated_layers()``.
+    Subclasses define ``gate_modules`` and ``gated_layers()``; their layers define
+    ``module_attributes(name)`` (the submodules only that gated module uses).
     """
 
     gate_modules: Sequence[str] = ()
+    # Decisions of a stack built with pruned_modules (None: not pruned).
+    _fixed_plans: Optional[List[List[GateDecision]]] = None
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The layers that carry gates, in order."""
@@ -173,11 +214,44 @@ class GatedStackMixin:
         """Number of gated layers (the L axis)."""
         return len(self.gated_layers())
 
-    def set_gates(self, gates: Optional[torch.Tensor]) -> None:
-        """Apply gates until replaced; ``None`` restores the stock, dense path."""
+    def remove_modules(self, pruned_modules: Sequence[Sequence[str]], key: str) -> None:
+        """Delete closed modules for good: their submodules become ``None``.
+
+        Args:
+            pruned_modules: per layer, the names of the modules to remove.
+            key: the option's name, for error messages.
+        """
         layers = self.gated_layers()
+        plans = fixed_plan(pruned_modules, self.gate_modules, len(layers), key)
+        for layer, names in zip(layers, pruned_modules, strict=True):
+            for name in names:
+                for attr in layer.module_attributes(name):
+                    setattr(layer, attr, None)
+        self._fixed_plans = plans
+        self.set_gates(None)
+
+    def removed_modules(self) -> List[Tuple[int, str]]:
+        """``(layer, module name)`` of every removed module (none if not pruned)."""
+        return [
+            (layer, name)
+            for layer, plan in enumerate(self._fixed_plans or [])
+            for name, decision in zip(self.gate_modules, plan, strict=True)
+            if decision is CLOSED
+        ]
+
+    def set_gates(self, gates: Optional[torch.Tensor]) -> None:
+        """Apply gates until replaced; ``None`` restores the stock, dense path.
+
+        A pruned stack always runs its fixed plan and accepts only ``None``.
+        """
+        layers = self.gated_layers()
+        if gates is not None and self._fixed_plans is not None:
+            raise ValueError(
+                f"{type(self).__name__} was built with pruned_modules (fixed gates): "
+                "it takes no gate tensor"
+            )
         if gates is None:
-            plans = [None] * len(layers)
+            plans = self._fixed_plans or [None] * len(layers)
         else:
             expected = (len(layers), len(self.gate_modules))
             if gates.dim() != 3 or tuple(gates.shape[1:]) != expected:

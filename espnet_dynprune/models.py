@@ -181,6 +181,23 @@ class DynPruneModelMixin:
                 self.gating.train(was_training)
         self._context_key = (lang_sym, task_sym)
 
+    def context_gates(
+        self, lang_sym: Optional[str], task_sym: Optional[str]
+    ) -> GateMask:
+        """The gates of one (language, task) context; sets it as inference context.
+
+        Raises:
+            ValueError: the predictor also reads the audio (``acoustic: true``),
+                a symbol is unknown, or the predictor is untrained.
+        """
+        if not self.gating.config.context_only:
+            raise ValueError(
+                "gate_predictor_conf.acoustic is true: the gates depend on the "
+                "audio, not only on (lang_sym, task_sym)"
+            )
+        self.set_inference_context(lang_sym, task_sym)
+        return self._context_gates[(lang_sym, task_sym)]
+
     def train(self, mode: bool = True):
         """``nn.Module.train``; forgets cached per-context gates (weights change)."""
         self._context_gates = {}
@@ -192,8 +209,6 @@ class DynPruneModelMixin:
         """ESPnet's ``encode``; at inference, under the predicted gates."""
         if self._in_forward:
             return super().encode(speech, speech_lengths)
-        if self.decoder is not None and hasattr(self.decoder, "start_utterance"):
-            self.decoder.start_utterance()  # the next beam search is for this speech
         if self.gate_mode == "dense":
             self._hold_decoder_gates(None)
             return super().encode(speech, speech_lengths)

@@ -6,6 +6,10 @@ only on the encoder output, so one layer computes them once per utterance and
 reuses them. ``BatchBeamSearch`` passes the encoder output expanded over the
 hypotheses (batch stride 0): then the projection runs on one row and broadcasts.
 The arithmetic is ESPnet's ``MultiHeadedAttention`` default path, unchanged.
+
+The cache holds the encoder output it was computed from, so its memory cannot be
+freed and reused by another utterance's output at the same address: a new
+utterance (another tensor, shape or view) is always recomputed.
 """
 
 import math
@@ -22,12 +26,33 @@ def _distinct_rows(memory: torch.Tensor) -> torch.Tensor:
     return memory[:1] if memory.size(0) == 1 or memory.stride(0) == 0 else memory
 
 
+def _same_view(
+    tensor: torch.Tensor, cached: Optional[torch.Tensor], cached_version: int
+) -> bool:
+    """Same memory, shape and strides (``cached`` keeps its memory alive), not
+    written in place since (views share ``_version``, so it is kept apart)."""
+    return (
+        cached is not None
+        and tensor.data_ptr() == cached.data_ptr()
+        and tensor._version == cached_version
+        and tensor.shape == cached.shape
+        and tensor.stride() == cached.stride()
+        and tensor.dtype == cached.dtype
+        and tensor.device == cached.device
+    )
+
+
 class SourceKVCache:
     """Keys and values of one layer's source attention for the current utterance."""
 
     def __init__(self) -> None:
-        self._key: Optional[Tuple[int, Tuple[int, ...]]] = None
+        self._source: Optional[torch.Tensor] = None
+        self._source_version = -1
         self._kv: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+
+    def clear(self) -> None:
+        """Forget the cached utterance."""
+        self._source = self._kv = None
 
     @staticmethod
     def supports(attn: torch.nn.Module) -> bool:
@@ -42,12 +67,12 @@ class SourceKVCache:
         self, attn: MultiHeadedAttention, memory: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         rows = _distinct_rows(memory)
-        key = (rows.data_ptr(), tuple(rows.shape))
-        if key != self._key:
+        if not _same_view(rows, self._source, self._source_version):
             batch = rows.size(0)
             k = attn.linear_k(rows).view(batch, -1, attn.h, attn.d_k).transpose(1, 2)
             v = attn.linear_v(rows).view(batch, -1, attn.h, attn.d_k).transpose(1, 2)
-            self._key, self._kv = key, (attn.k_norm(k), v)
+            self._source, self._kv = rows, (attn.k_norm(k), v)
+            self._source_version = rows._version
         return self._kv
 
     def attend(

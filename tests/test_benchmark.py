@@ -37,6 +37,14 @@ def test_short_benchmark_writes_table_and_json(tmp_path):
     assert by_name["dec 0.5"]["flops"] < by_name["dense"]["flops"]
     assert by_name["dense"]["flops"] < by_name["stock"]["flops"]
     assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
+    # an export keeps fewer weights; every decode allocates some tensor memory
+    assert by_name["joint 0.5"]["weight_bytes"] < by_name["dense"]["weight_bytes"]
+    assert by_name["dense"]["weight_bytes"] == by_name["stock"]["weight_bytes"]
+    assert all(row["peak_bytes"] > 0 for row in rows)
+    batched = json.loads(out.read_text())["batched"][0]["rows"]
+    by_name = {row["setting"]: row for row in batched}
+    assert by_name["pruned, grouped"]["flops"] < by_name["dense, batched"]["flops"]
+    assert "## tiny, encoder only, 2 utterances" in result.stdout
 
 
 def test_pattern_mask_closes_the_requested_fraction():

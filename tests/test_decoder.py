@@ -4,6 +4,7 @@ import pytest
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch
 
+from espnet_dynprune.decoder import GatedTransformerDecoder
 from espnet_dynprune.gates import DECODER_MODULES
 
 MODULE_ATTRS = ("self_attn", "src_attn", "feed_forward")
@@ -98,6 +99,7 @@ def test_closed_module_is_never_executed(gated_model, memory, prefix, module):
         for attr in MODULE_ATTRS
     ]
     gates = _gates(1, closed=[(layer, module) for layer in range(NUM_LAYERS)])
+    gated_model.decoder.use_source_cache(False)  # cached src_attn skips its forward
     try:
         with torch.no_grad(), gated_model.decoder.gates_applied(gates):
             gated_model.decoder.score(prefix[0], None, hs[0])
@@ -153,11 +155,9 @@ def test_source_cache_keeps_beam_search_results(
     gates = _gates(1, closed=closed) if closed else None
     results = {}
     for cached in (False, True):
-        if cached:
-            gated_model.decoder.start_utterance()
+        gated_model.decoder.use_source_cache(cached)
         with torch.no_grad(), gated_model.decoder.gates_applied(gates):
             best = reference(x=hs, maxlenratio=0.0, minlenratio=0.0)[:3]
-        gated_model.decoder.stop_source_cache()
         results[cached] = [(h.yseq.tolist(), float(h.score)) for h in best]
     assert [y for y, _ in results[True]] == [y for y, _ in results[False]]
     for (_, a), (_, b) in zip(results[True], results[False], strict=True):
@@ -173,7 +173,6 @@ def test_source_keys_are_projected_once_per_utterance(gated_model, memory, prefi
         )
         for layer in gated_model.decoder.gated_layers()
     ]
-    gated_model.decoder.start_utterance()
     try:
         states = [None] * 4
         with torch.no_grad():
@@ -181,7 +180,48 @@ def test_source_keys_are_projected_once_per_utterance(gated_model, memory, prefi
                 ys = prefix[:1, :step].expand(4, -1)
                 _, states = gated_model.decoder.batch_score(ys, states, hs)
     finally:
-        gated_model.decoder.stop_source_cache()
         for hook in hooks:
             hook.remove()
     assert calls == [1] * NUM_LAYERS  # one row, once per layer, for all 4 steps
+
+
+@pytest.mark.parametrize("change", ["new tensor", "written in place"])
+def test_source_cache_recomputes_for_new_memory(gated_model, memory, prefix, change):
+    """A new or overwritten encoder output never gets the old keys/values."""
+    hs = memory[0][:1].clone()
+    decoder = gated_model.decoder
+    try:
+        with torch.no_grad():
+            decoder.batch_score(prefix[:1, :2], [None], hs)  # fills the cache
+            if change == "new tensor":
+                other = torch.randn_like(hs)
+            else:
+                other = hs.add_(torch.randn_like(hs))  # same memory, new contents
+            got, _ = decoder.batch_score(prefix[:1, :2], [None], other)
+            decoder.use_source_cache(False)
+            want, _ = decoder.batch_score(prefix[:1, :2], [None], other)
+    finally:
+        decoder.use_source_cache(True)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("normalize_before", [True, False])
+def test_pruned_decoder_keeps_only_what_runs(normalize_before):
+    decoder = GatedTransformerDecoder(
+        vocab_size=10,
+        encoder_output_size=16,
+        attention_heads=2,
+        linear_units=32,
+        num_blocks=2,
+        normalize_before=normalize_before,
+        pruned_modules=[["src_attn"], []],
+    )
+    layer = decoder.decoders[0]
+    assert layer.src_attn is None and layer.self_attn is not None
+    # post-norm applies norm2 to the layer output even when src_attn is closed
+    assert (layer.norm2 is None) == normalize_before
+    assert decoder.removed_modules() == [(0, "src_attn")]
+    memory = torch.randn(1, 7, 16)
+    with torch.no_grad():
+        out, _ = decoder(memory, torch.tensor([7]), torch.tensor([[1, 2, 3]]), [3])
+    assert out.shape == (1, 3, 10)

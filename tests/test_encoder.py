@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from espnet_dynprune.batching import encode_grouped, group_rows
 from espnet_dynprune.encoder import GatedEBranchformerEncoder
 from espnet_dynprune.gates import ENCODER_MODULES
 
@@ -104,3 +105,67 @@ def test_needs_both_feed_forwards(missing):
 def test_rejects_badly_shaped_gates(gated_model):
     with pytest.raises(ValueError, match=r"\(batch, 2, 4\)"):
         gated_model.encoder.set_gates(torch.ones(1, 3, 4))
+
+
+def test_cached_merge_follows_weight_updates(gated_model, speech, speech_lengths):
+    """Inference caches the split merge weights; changed weights are picked up."""
+    feats, lengths = _features(gated_model, speech, speech_lengths)
+    gates = torch.ones(2, 2, 4)
+    gates[:, 0, 1] = 0.0  # attention closed: split merge
+    gates[:, 1, 1:3] = 0.0  # both branches closed: constant merge
+
+    def hard_and_soft():
+        with torch.no_grad(), gated_model.encoder.gates_applied(gates):
+            hard, _, _ = gated_model.encoder(feats, lengths)
+        with gated_model.encoder.gates_applied(gates.clone().requires_grad_(True)):
+            soft, _, _ = gated_model.encoder(feats, lengths)
+        return hard, soft.detach()
+
+    before, _ = hard_and_soft()
+    state = {k: v.clone() for k, v in gated_model.encoder.state_dict().items()}
+    for key, value in state.items():
+        if "merge_proj" in key or "depthwise_conv_fusion" in key:
+            state[key] = value * 2.0
+    gated_model.encoder.load_state_dict(state)
+    hard, soft = hard_and_soft()
+    torch.testing.assert_close(hard, soft, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(hard, before)
+
+
+def test_grouped_encoding_equals_one_utterance_at_a_time(gated_model):
+    masks = torch.ones(3, 2, 4)
+    masks[0, 0, 1] = masks[2, 0, 1] = 0.0  # rows 0 and 2 share a mask
+    masks[1, 1, 2:] = 0.0
+    assert [g.tolist() for g in group_rows(masks)] == [[0, 2], [1]]
+    speech = torch.randn(3, 8000, generator=torch.Generator().manual_seed(0))
+    lengths = torch.tensor([8000, 6400, 8000])  # ESPnet: padding changes lengths
+    gated_model.set_inference_context(gate_mode="dense")
+
+    def encode(wav, lens, gates):
+        with gated_model.encoder_gates(gates):
+            return gated_model.encode(wav, lens)
+
+    with torch.no_grad():
+        got, got_lengths = encode_grouped(encode, speech, lengths, masks)
+        for row in range(3):
+            one = slice(row, row + 1)
+            wav = speech[one, : int(lengths[row])]
+            want, want_lengths = encode(wav, lengths[one], masks[one])
+            assert int(got_lengths[row]) == int(want_lengths[0])
+            frames = int(want_lengths[0])
+            torch.testing.assert_close(
+                got[row, :frames], want[0, :frames], atol=1e-5, rtol=1e-5
+            )
+
+
+@pytest.mark.parametrize(
+    "pruned, message",
+    [
+        ([["self_attn"]], r"pruned_modules: needs one list per layer \(3\), got 1"),
+        ([[], ["attention"], []], r"pruned_modules\[1\]: unknown module.*'attention'"),
+    ],
+)
+def test_pruned_modules_are_validated(pruned, message):
+    conf = dict(input_size=20, output_size=16, use_ffn=True, macaron_ffn=True)
+    with pytest.raises(ValueError, match=message):
+        GatedEBranchformerEncoder(num_blocks=3, pruned_modules=pruned, **conf)

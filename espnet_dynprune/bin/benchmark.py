@@ -12,7 +12,18 @@ decoding one utterance (after a warm-up), FLOPs counted by
 model with every gate open, with the source-attention cache: the pruning
 saving) and against ``stock`` (ESPnet's own model: cache and pruning together).
 ``quotient`` is time reduction / FLOPs reduction against ``dense``: the share of
-the FLOPs saving that turns into time saving. All ratios come from one run.
+the FLOPs saving that turns into time saving. ``weights MB`` is what a
+per-context export with that mask keeps (backbone without ``gating.*``, less the
+removed modules); ``peak MB`` the most tensor memory the decode allocated at
+once on top of the weights (``torch.profiler`` memory events, operator
+granularity). All ratios come from one run.
+
+Then, with ``--batch N`` (default 4, 0 to skip), one encoder table per shape:
+N utterances of two contexts (alternating, each with its own 50% encoder mask)
+encoded one at a time, batched dense, grouped by mask, or mixed in one batch
+(modules run on their open rows only); ``time-% dense`` compares with the dense
+model under the same batching. Only the encoder is batched: ESPnet's beam
+search decodes one utterance at a time.
 """
 
 import argparse
@@ -24,7 +35,15 @@ from typing import Dict, List
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.benchmark import SHAPES, build_models, default_settings, measure
+from espnet_dynprune.benchmark import (
+    SHAPES,
+    build_models,
+    default_settings,
+    measure,
+    measure_batched,
+)
+
+_MB = 1e6
 
 
 def add_ratios(rows: List[Dict]) -> None:
@@ -45,7 +64,7 @@ def format_table(rows: List[Dict]) -> str:
     """Plain-text table of one shape and beam size."""
     header = (
         f"{'setting':<18}{'time s':>9}{'GFLOPs':>10}{'time-%':>9}{'FLOPs-%':>9}"
-        f"{'quot.':>7}{'time-% stock':>14}"
+        f"{'quot.':>7}{'time-% stock':>14}{'weights MB':>12}{'peak MB':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -54,6 +73,33 @@ def format_table(rows: List[Dict]) -> str:
             f"{r['setting']:<18}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
             f"{100 * r['time_red_vs_dense']:>9.1f}{100 * r['flops_red_vs_dense']:>9.1f}"
             f"{quotient:>7}{100 * r['time_red_vs_stock']:>14.1f}"
+            f"{r['weight_bytes'] / _MB:>12.1f}{r['peak_bytes'] / _MB:>9.1f}"
+        )
+    return "\n".join(lines)
+
+
+def add_batched_ratios(rows: List[Dict]) -> None:
+    """Reductions against the dense row with the same batching, in place."""
+    by_name = {row["setting"]: row for row in rows}
+    for row in rows:
+        single = row["setting"].endswith("1 at a time")
+        ref = by_name["dense, 1 at a time" if single else "dense, batched"]
+        row["time_red_vs_dense"] = 1 - row["time_s"] / ref["time_s"]
+        row["flops_red_vs_dense"] = 1 - row["flops"] / ref["flops"]
+
+
+def format_batched_table(rows: List[Dict]) -> str:
+    """Plain-text table of the batched encoder measurement."""
+    header = (
+        f"{'setting':<22}{'time s':>9}{'GFLOPs':>10}{'time-% dense':>14}"
+        f"{'FLOPs-% dense':>15}{'peak MB':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['setting']:<22}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
+            f"{100 * r['time_red_vs_dense']:>14.1f}"
+            f"{100 * r['flops_red_vs_dense']:>15.1f}{r['peak_bytes'] / _MB:>9.1f}"
         )
     return "\n".join(lines)
 
@@ -67,6 +113,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="decoding steps")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        default=None,
+        help="only these settings (names as in the table; dense and stock always)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=4, help="utterances of the encoder batch (0: skip)"
+    )
     parser.add_argument("--out", default=None, help="write all rows as JSON here")
     parser.add_argument(
         "--short", action="store_true", help="tiny shape, 2 steps: checks the command"
@@ -80,6 +135,7 @@ def main() -> None:
             2,
             1,
         )
+        args.batch = min(args.batch, 2)
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
     progress = logging.getLogger("espnet_dynprune.benchmark")
     progress.setLevel(logging.INFO)
@@ -93,15 +149,21 @@ def main() -> None:
         "audio_seconds": args.seconds,
         "steps": args.steps,
         "results": [],
+        "batched": [],
     }
     print(f"# {machine}; {args.seconds:g} s audio, {args.steps} decoding steps")
     for shape_name in args.shapes:
         shape = SHAPES[shape_name]
         models = build_models(shape)
+        settings = [
+            s
+            for s in default_settings(shape)
+            if args.settings is None or s.name in {"stock", "dense", *args.settings}
+        ]
         for beam in args.beams:
             rows = measure(
                 models,
-                default_settings(shape),
+                settings,
                 seconds=args.seconds,
                 beam=beam,
                 steps=args.steps,
@@ -113,6 +175,22 @@ def main() -> None:
             add_ratios(rows)
             print(f"\n## {shape_name}, beam {beam} (1 = greedy)\n{format_table(rows)}")
             report["results"].append({"shape": shape_name, "beam": beam, "rows": rows})
+        if args.batch > 0:
+            rows = measure_batched(
+                models["gated"],
+                shape,
+                batch=args.batch,
+                seconds=args.seconds,
+                repeats=args.repeats,
+            )
+            add_batched_ratios(rows)
+            print(
+                f"\n## {shape_name}, encoder only, {args.batch} utterances of 2 "
+                f"contexts\n{format_batched_table(rows)}"
+            )
+            report["batched"].append(
+                {"shape": shape_name, "batch": args.batch, "rows": rows}
+            )
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)

@@ -1,0 +1,44 @@
+"""Export the pruned model of one (language, task) context.
+
+Usage:
+    python -m espnet_dynprune.bin.export_context \
+        --s2t_train_config exp/s2t_gated/config.yaml \
+        --s2t_model_file exp/s2t_gated/valid.acc.ave.pth \
+        --lang_sym "<deu>" --task_sym "<st_eng>" --out_dir exp/export_deu_st_eng
+
+The gated model must predict its gates from the context only
+(``gate_predictor_conf.acoustic: false``). ``out_dir`` receives ``config.yaml``
+(``model: espnet`` with ``pruned_modules``), ``model.pth`` (without the gate
+predictor and the removed modules) and ``context.json``. Decode it with ESPnet's
+``Speech2Text`` after ``import espnet_dynprune``.
+"""
+
+import argparse
+import json
+import logging
+
+from espnet_dynprune.export import export_context
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--s2t_train_config", required=True)
+    parser.add_argument("--s2t_model_file", required=True)
+    parser.add_argument("--lang_sym", default=None, help="e.g. <deu>")
+    parser.add_argument("--task_sym", default=None, help="e.g. <st_eng>")
+    parser.add_argument("--out_dir", required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    summary = export_context(
+        args.s2t_train_config,
+        args.s2t_model_file,
+        args.lang_sym,
+        args.task_sym,
+        args.out_dir,
+    )
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
