@@ -9,7 +9,9 @@ outputs) with three additions:
   before ESPnet loads it: ESPnet's own loader unpickles arbitrary objects and
   silently ignores missing keys (``strict=False``);
 * ``last_gates`` / :meth:`active_modules` report which modules ran for the last
-  utterance.
+  utterance;
+* :meth:`Speech2Text.from_pretrained` loads a packed model from the Hugging Face
+  Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.hub`).
 """
 
 from pathlib import Path
@@ -113,6 +115,36 @@ class Speech2Text(ESPnetSpeech2Text):
             task_sym=task_sym,
             predict_time=predict_time,
         )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model_tag: Optional[str] = None,
+        revision: Optional[str] = None,
+        cache_dir: Union[Path, str, None] = None,
+        **kwargs,
+    ) -> "Speech2Text":
+        """Load a packed gated model (``espnet_dynprune.bin.pack``).
+
+        Args:
+            model_tag: a Hugging Face Hub repository id ``owner/name``, a packed
+                ``.zip`` or its unzipped directory; ``None``: ``kwargs`` name
+                ``s2t_train_config`` and ``s2t_model_file`` themselves.
+            revision: Hub branch, tag or commit.
+            cache_dir: huggingface_hub's cache (default ``HF_HUB_CACHE``).
+            **kwargs: every other argument of :class:`Speech2Text`.
+
+        Raises:
+            FileNotFoundError: no such package, or it lacks a file.
+            ValueError: written by a newer, incompatible ``espnet_dynprune``, or
+                (``gate_mode="predicted"``) packed without gate weights.
+        """
+        if model_tag is not None:
+            # Imported here: hub -> pack -> this module.
+            from espnet_dynprune.hub import resolve_pretrained
+
+            kwargs.update(resolve_pretrained(model_tag, revision, cache_dir))
+        return cls(**kwargs)
 
     def active_modules(self) -> Dict[str, str]:
         """Gates of the last utterance, one 0/1 group per layer ({} when dense)."""

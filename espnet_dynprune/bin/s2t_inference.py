@@ -12,6 +12,8 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
 ``1best_recog/{text,token,token_int,score,...}`` files. Added:
 
 * ``--gate_mode predicted|dense``;
+* ``--model_tag``: a packed model (Hub repository id, ``.zip`` or directory, see
+  ``Speech2Text.from_pretrained``) instead of the config and weights options;
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
   layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
 * ``timing.json``: utterances decoded and their total decoding seconds (model
@@ -83,10 +85,6 @@ def inference(args: argparse.Namespace) -> None:
         raise NotImplementedError("Word LM is not implemented (as in ESPnet)")
     if loop["ngpu"] > 1:
         raise NotImplementedError("only single GPU decoding is supported")
-    if loop["model_tag"] is not None:
-        raise NotImplementedError(
-            "--model_tag: give --s2t_train_config/--s2t_model_file"
-        )
     logging.basicConfig(
         level=loop["log_level"],
         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
@@ -94,7 +92,9 @@ def inference(args: argparse.Namespace) -> None:
     options["lang_sym"] = _symbol(options["lang_sym"])
     options["task_sym"] = _symbol(options["task_sym"])
     set_all_random_seed(loop["seed"])
-    speech2text = Speech2Text(device="cuda" if loop["ngpu"] >= 1 else "cpu", **options)
+    speech2text = Speech2Text.from_pretrained(
+        loop["model_tag"], device="cuda" if loop["ngpu"] >= 1 else "cpu", **options
+    )
     loader = S2TTask.build_streaming_iterator(
         loop["data_path_and_name_and_type"],
         dtype=options["dtype"],
