@@ -25,6 +25,8 @@ setup(
         "num2words>=0.5.14",
         "soxr>=0.4",
         "matplotlib>=3.7",
+        "av>=12,<19",
+        "huggingface_hub>=1.0,<3",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"],

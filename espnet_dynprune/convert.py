@@ -1,17 +1,31 @@
-"""Turn a stock ESPnet S2T training config into the matching gated config.
+"""Turn a stock ESPnet S2T model into the matching gated model.
 
-The gated classes take the stock classes' options unchanged, so the conversion
-only swaps class names and adds ``gate_predictor_conf`` / ``sparsity_conf``.
+The gated classes take the stock classes' options unchanged, so the config
+conversion only swaps class names and adds ``gate_predictor_conf`` /
+``sparsity_conf``; the checkpoint conversion loads the stock weights into the
+gated model, whose only new parameters are the gate predictor's (``gating.*``).
 """
 
+import argparse
+import logging
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
+import torch
 import yaml
+from espnet2.tasks.s2t import S2TTask
 
+from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
 from espnet_dynprune.registration import DECODER_NAME, ENCODER_NAME, MODEL_NAME
 
-__all__ = ["gated_config", "write_gated_config"]
+__all__ = [
+    "apply_gate_options",
+    "convert_checkpoint",
+    "gated_config",
+    "write_gated_config",
+]
+
+logger = logging.getLogger(__name__)
 
 _STOCK_CLASSES = {
     "model": ("espnet", MODEL_NAME),
@@ -47,6 +61,31 @@ def gated_config(
     return gated
 
 
+def apply_gate_options(
+    config: Dict[str, Any],
+    gate_options: Dict[str, Any],
+    encoder_target: Optional[float],
+    decoder_target: Optional[float],
+) -> Dict[str, Any]:
+    """The gated config with a gate options file's settings and the targets.
+
+    Args:
+        config: a stock S2T config.
+        gate_options: ``gate_predictor_conf`` and ``sparsity_conf`` mappings;
+            every other top-level key (e.g. ``optim_conf``) replaces the config's.
+        encoder_target: fraction of encoder gates to close (``None``: dense).
+        decoder_target: fraction of decoder gates to close (``None``: dense).
+    """
+    extra = dict(gate_options)
+    sparsity = dict(extra.pop("sparsity_conf", None) or {})
+    sparsity["encoder_target"] = encoder_target
+    sparsity["decoder_target"] = decoder_target
+    predictor = extra.pop("gate_predictor_conf", None)
+    result = gated_config(config, sparsity, predictor)
+    result.update(extra)
+    return result
+
+
 def write_gated_config(
     src: Union[str, Path],
     dst: Union[str, Path],
@@ -64,3 +103,47 @@ def write_gated_config(
             sort_keys=False,
         )
     return dst
+
+
+def convert_checkpoint(
+    config: Dict[str, Any],
+    model_file: Union[str, Path],
+    out_file: Union[str, Path],
+    seed: int = 0,
+) -> List[str]:
+    """Build the gated model of ``config``, load stock weights, save its state.
+
+    Args:
+        config: a complete gated training config (as ESPnet's ``config.yaml``).
+        model_file: the stock weights, opened with ``weights_only=True``.
+        out_file: where the gated state dict goes.
+        seed: seed of the gate predictor's initial weights.
+    Returns:
+        The keys the gated checkpoint adds (all start with ``gating.``).
+    Raises:
+        ValueError: the weights miss a backbone key or have keys the gated
+            model lacks (names the file and the first keys).
+    """
+    state = load_state_dict_safely(model_file)
+    torch.manual_seed(seed)
+    model = S2TTask.build_model(argparse.Namespace(**config))
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # shape mismatches raise even when not strict
+        raise ValueError(
+            f"{model_file}: does not match the config's architecture: {error}"
+        ) from error
+    backbone_missing = [k for k in missing if not k.startswith(GATE_PREFIX)]
+    if backbone_missing or unexpected:
+        raise ValueError(
+            f"{model_file}: does not match the config's architecture; missing "
+            f"{backbone_missing[:10]}, unexpected {list(unexpected)[:10]}"
+        )
+    torch.save(model.state_dict(), out_file)
+    logger.info(
+        "wrote %s: %d source tensors, %d new gate tensors",
+        out_file,
+        len(state),
+        len(missing),
+    )
+    return sorted(missing)

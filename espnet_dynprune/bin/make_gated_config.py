@@ -16,10 +16,11 @@ from typing import Optional
 
 import yaml
 
-from espnet_dynprune.convert import gated_config
+from espnet_dynprune.convert import apply_gate_options
 
 
-def _target(value: str) -> Optional[float]:
+def parse_target(value: str) -> Optional[float]:
+    """A sparsity target from the command line (``none`` / ``null``: dense)."""
     return None if value.lower() in ("none", "null") else float(value)
 
 
@@ -28,8 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("src", type=Path, help="stock training config")
     parser.add_argument("dst", type=Path, help="gated config to write")
-    parser.add_argument("--encoder_target", type=_target, default=None)
-    parser.add_argument("--decoder_target", type=_target, default=None)
+    parser.add_argument("--encoder_target", type=parse_target, default=None)
+    parser.add_argument("--decoder_target", type=parse_target, default=None)
     parser.add_argument("--gate_conf", type=Path, default=None)
     args = parser.parse_args()
     with open(args.src, encoding="utf-8") as f:
@@ -38,12 +39,7 @@ def main() -> None:
     if args.gate_conf is not None:
         with open(args.gate_conf, encoding="utf-8") as f:
             extra = yaml.safe_load(f) or {}
-    sparsity = dict(extra.pop("sparsity_conf", {}) or {})
-    sparsity["encoder_target"] = args.encoder_target
-    sparsity["decoder_target"] = args.decoder_target
-    predictor = extra.pop("gate_predictor_conf", None)
-    result = gated_config(config, sparsity, predictor)
-    result.update(extra)
+    result = apply_gate_options(config, extra, args.encoder_target, args.decoder_target)
     args.dst.parent.mkdir(parents=True, exist_ok=True)
     with open(args.dst, "w", encoding="utf-8") as f:
         yaml.safe_dump(result, f, sort_keys=False)

@@ -1,0 +1,51 @@
+"""Decode compressed audio (m4a/AAC, mp3, ...) to 16 kHz mono with FFmpeg.
+
+Europarl-ST ships its talks as ``.m4a`` (AAC in MP4). soundfile (libsndfile)
+reads WAV, FLAC, OGG and MP3 but not AAC; ``torchaudio.load`` needs TorchCodec,
+which needs system FFmpeg libraries. PyAV (``pip install av``) bundles FFmpeg's
+libraries in its wheel, so it decodes AAC on any machine without a system
+FFmpeg; its resampler converts to 16 kHz mono float32.
+"""
+
+import logging
+from pathlib import Path
+from typing import List, Union
+
+import numpy as np
+
+__all__ = ["AudioDecodeError", "decode_audio"]
+
+logger = logging.getLogger(__name__)
+
+
+class AudioDecodeError(ValueError):
+    """An audio file cannot be decoded; the message names the file."""
+
+
+def decode_audio(path: Union[str, Path], sample_rate: int = 16000) -> np.ndarray:
+    """The whole file as mono float32 samples at ``sample_rate``.
+
+    Raises:
+        AudioDecodeError: missing file, no audio stream, or a decoder error.
+    """
+    import av  # FFmpeg bindings; imported here so that other modules need not
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioDecodeError(f"{path}: no audio stream")
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            chunks: List[np.ndarray] = []
+            for frame in container.decode(stream):
+                chunks += [f.to_ndarray()[0] for f in resampler.resample(frame)]
+            chunks += [f.to_ndarray()[0] for f in resampler.resample(None)]
+    except AudioDecodeError:
+        raise
+    except (av.FFmpegError, OSError) as error:
+        raise AudioDecodeError(f"{path}: cannot decode audio ({error})") from error
+    if not chunks:
+        raise AudioDecodeError(f"{path}: no audio samples")
+    audio = np.concatenate(chunks).astype(np.float32, copy=False)
+    logger.debug("decoded %s: %.1f s", path, len(audio) / sample_rate)
+    return audio

@@ -1,0 +1,75 @@
+"""Convert a pretrained OWSM / ESPnet S2T model into an initial gated model.
+
+Usage:
+    python -m espnet_dynprune.bin.convert_owsm SOURCE OUT_DIR \
+        [--model_file exp/x/valid.acc.ave.pth] [--revision REV] \
+        [--gate_conf conf/owsm_v3.1/gate_only.yaml] \
+        [--encoder_target none] [--decoder_target 0.5]
+
+SOURCE is a Hugging Face Hub id (``espnet/owsm_v3.1_ebf``), a packed ``.zip``,
+a directory with ``meta.yaml`` (unpacked zip or Hub snapshot), or a training
+``config.yaml`` (then ``--model_file`` names its weights). OUT_DIR receives:
+
+* ``tokens.txt``, ``bpe.model``, ``feats_stats.npz``: the source's token list,
+  BPE model and normalisation statistics;
+* ``stock_config.yaml``: the source config, naming those copies;
+* ``config.yaml``: the gated config (train it with ``--config``);
+* ``init.pth``: the gated checkpoint: the source weights unchanged plus the
+  initial gate predictor (``gating.*``); pass it as ``--init_param``.
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+import yaml
+
+from espnet_dynprune.bin.make_gated_config import parse_target
+from espnet_dynprune.convert import apply_gate_options, convert_checkpoint
+from espnet_dynprune.pretrained import localize_assets, read_yaml, resolve_source
+
+__all__ = ["main"]
+
+STOCK_CONFIG = "stock_config.yaml"
+GATED_CONFIG = "config.yaml"
+INIT_MODEL = "init.pth"
+
+
+def _write_yaml(data: dict, path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f, sort_keys=False, allow_unicode=True)
+
+
+def main() -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("source", help="Hub id, .zip, directory or config.yaml")
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--model_file", type=Path, default=None)
+    parser.add_argument("--revision", default=None, help="Hub revision")
+    parser.add_argument("--gate_conf", type=Path, default=None)
+    parser.add_argument("--encoder_target", type=parse_target, default=None)
+    parser.add_argument("--decoder_target", type=parse_target, default=0.5)
+    parser.add_argument("--seed", type=int, default=0, help="gate predictor init")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+
+    source = resolve_source(
+        args.source, args.model_file, args.out_dir / "source", args.revision
+    )
+    stock = localize_assets(read_yaml(source.config), source, args.out_dir)
+    _write_yaml(stock, args.out_dir / STOCK_CONFIG)
+    options = read_yaml(args.gate_conf) if args.gate_conf is not None else {}
+    gated = apply_gate_options(stock, options, args.encoder_target, args.decoder_target)
+    _write_yaml(gated, args.out_dir / GATED_CONFIG)
+    new_keys = convert_checkpoint(
+        gated, source.model_file, args.out_dir / INIT_MODEL, args.seed
+    )
+    print(
+        f"{args.out_dir / GATED_CONFIG}\n{args.out_dir / INIT_MODEL} "
+        f"({len(new_keys)} new gate tensors)"
+    )
+
+
+if __name__ == "__main__":
+    main()
