@@ -4,9 +4,11 @@ Every setting decodes the same audio with the same weights in one process:
 ``stock`` is ESPnet's own ``e_branchformer`` + ``transformer`` model; the other
 settings are the ``dynprune`` model built from the same state dict, either dense
 or with a fixed gate mask, with or without the per-utterance source-attention
-key/value cache. Randomly initialised models get their end-of-sentence logit
-suppressed and decode a fixed number of steps, so that every setting does the
-same search work and only the skipped modules differ.
+key/value cache. The models are randomly initialised in OWSM shapes
+(:func:`build_models`) or a trained gated model with one setting per
+(language, task) context its predictor knows (:func:`load_trained`). Their
+end-of-sentence logit is suppressed and they decode a fixed number of steps, so
+that every setting does the same search work and only the skipped modules differ.
 
 Per setting it also reports the weights a per-context export with that mask
 keeps (``espnet_dynprune.export``) and the peak tensor memory the decode
@@ -17,19 +19,24 @@ grouped by mask (``espnet_dynprune.batching``), or mixed in one batch.
 
 import argparse
 import functools
+import itertools
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+import soundfile as sf
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch
 from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.batching import encode_grouped
-from espnet_dynprune.export import export_parameter_bytes
+from espnet_dynprune.convert import stock_config
+from espnet_dynprune.export import export_parameter_bytes, load_gated_model
 from espnet_dynprune.flops import count_flops
 from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES, GateMask
+from espnet_dynprune.inference import GATE_PREFIX
 from espnet_dynprune.memory import peak_allocated_bytes
 
 __all__ = [
@@ -38,12 +45,15 @@ __all__ = [
     "Setting",
     "build_models",
     "default_settings",
+    "load_trained",
     "measure",
     "measure_batched",
     "pattern_mask",
+    "read_wav",
 ]
 
 LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
+SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -147,18 +157,97 @@ def _model_args(shape: ModelShape, gated: bool) -> argparse.Namespace:
     )
 
 
+def _suppress_eos(model: torch.nn.Module) -> None:
+    """No early end: every setting decodes the same steps."""
+    with torch.no_grad():
+        model.decoder.output_layer.bias[model.eos] = -1e4
+
+
 def build_models(shape: ModelShape, seed: int = 0) -> Dict[str, torch.nn.Module]:
     """Stock and gated models with identical (random) backbone weights."""
     torch.manual_seed(seed)
     stock = S2TTask.build_model(_model_args(shape, gated=False)).eval()
-    with torch.no_grad():  # no early end: every setting decodes the same steps
-        stock.decoder.output_layer.bias[stock.eos] = -1e4
+    _suppress_eos(stock)
     gated = S2TTask.build_model(_model_args(shape, gated=True)).eval()
     missing, unexpected = gated.load_state_dict(stock.state_dict(), strict=False)
     if unexpected or any(not k.startswith("gating.") for k in missing):
         raise RuntimeError(f"state dicts differ: {missing} {unexpected}")
     gated.set_inference_context(gate_mode="dense")
     return {"stock": stock, "gated": gated}
+
+
+def load_trained(
+    config_file: Union[str, Path], model_file: Union[str, Path]
+) -> Tuple[Dict[str, torch.nn.Module], List[Setting]]:
+    """A trained gated model, stock ESPnet on its weights, and per-context settings.
+
+    Args:
+        config_file: the gated model's ``config.yaml`` (``model: dynprune``, a
+            context-only predictor).
+        model_file: its weights, with trained ``gating.*`` weights.
+    Returns:
+        ``{"stock", "gated"}`` models (the gated one in ``dense`` mode) and the
+        settings ``stock``, ``dense`` and ``predicted <lang>/<task>`` for every
+        (language, task) of the predictor's context vocabulary, with the gates
+        it predicts for that context.
+    Raises:
+        ValueError: not a ``dynprune`` config or not matching weights, an
+            acoustic predictor (``config_file``), or an untrained one
+            (``model_file``).
+    """
+    config, gated = load_gated_model(config_file, model_file)
+    if not gated.gating.config.context_only:
+        raise ValueError(
+            f"{config_file}: model_conf.gate_predictor_conf.acoustic is true: the "
+            "gates depend on the audio, not only on the (language, task) context"
+        )
+    if not gated.gating.is_trained():
+        raise ValueError(f"{model_file}: the gate predictor has no trained weights")
+    _suppress_eos(gated)
+    stock = S2TTask.build_model(argparse.Namespace(**stock_config(config))).eval()
+    stock.load_state_dict(
+        {
+            key: value
+            for key, value in gated.state_dict().items()
+            if not key.startswith(GATE_PREFIX)
+        }
+    )
+    kinds = gated.gating.config.context
+    vocabulary = gated.gating.vocabulary
+    settings = [
+        Setting("stock", gated=False, source_cache=False),
+        Setting("dense"),
+    ]
+    for lang, task in itertools.product(
+        vocabulary.languages if "lang" in kinds else [None],
+        vocabulary.tasks if "task" in kinds else [None],
+    ):
+        gates = gated.context_gates(lang, task)
+        symbols = [s.strip("<>") for s in (lang, task) if s is not None]
+        settings.append(
+            Setting(
+                f"predicted {'/'.join(symbols)}",
+                encoder_mask=None if gates.encoder is None else gates.encoder[0],
+                decoder_mask=None if gates.decoder is None else gates.decoder[0],
+            )
+        )
+    gated.set_inference_context(gate_mode="dense")  # the settings apply the gates
+    return {"stock": stock, "gated": gated}, settings
+
+
+def read_wav(path: Union[str, Path]) -> torch.Tensor:
+    """``(1, T)`` samples of a mono 16 kHz audio file.
+
+    Raises:
+        ValueError: the file has another sample rate or several channels.
+    """
+    samples, rate = sf.read(path, dtype="float32")
+    if rate != SAMPLE_RATE or samples.ndim != 1:
+        raise ValueError(
+            f"{path}: {rate} Hz, {samples.ndim}-D samples; the benchmark decodes "
+            f"mono {SAMPLE_RATE} Hz audio"
+        )
+    return torch.from_numpy(samples)[None]
 
 
 def pattern_mask(layers: int, modules: int, sparsity: float, seed: int) -> torch.Tensor:
@@ -256,11 +345,17 @@ def measure(
     steps: int = 20,
     repeats: int = 3,
     progress=None,
+    speech: Optional[torch.Tensor] = None,
 ) -> List[Dict]:
-    """Per setting: median time, FLOPs, export weights, peak memory of one decode."""
-    speech = torch.randn(
-        1, int(seconds * 16000), generator=torch.Generator().manual_seed(0)
-    )
+    """Per setting: median time, FLOPs, export weights, peak memory of one decode.
+
+    Every setting decodes ``speech`` (``(1, T)`` samples at 16 kHz), by default
+    ``seconds`` of seeded random noise.
+    """
+    if speech is None:
+        speech = torch.randn(
+            1, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(0)
+        )
     chosen = [models["gated" if setting.gated else "stock"] for setting in settings]
     runs = [
         functools.partial(_decode, model, setting, speech, beam, steps)
@@ -322,7 +417,7 @@ def measure_batched(
     contexts = batched_settings(shape)
     masks = torch.stack([contexts["AB"[i % 2]] for i in range(batch)])  # [B, L, M]
     speech = torch.randn(
-        batch, int(seconds * 16000), generator=torch.Generator().manual_seed(1)
+        batch, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(1)
     )
     lengths = torch.full((batch,), speech.size(1))
 

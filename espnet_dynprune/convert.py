@@ -22,6 +22,7 @@ __all__ = [
     "apply_gate_options",
     "convert_checkpoint",
     "gated_config",
+    "stock_config",
     "write_gated_config",
 ]
 
@@ -59,6 +60,24 @@ def gated_config(
         model_conf["gate_predictor_conf"] = dict(gate_predictor_conf)
     gated["model_conf"] = model_conf
     return gated
+
+
+def stock_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of a gated S2T config with ESPnet's own classes, no gate options.
+
+    The inverse of :func:`gated_config`: the stock model it builds takes the
+    gated model's state dict without ``gating.*``.
+    """
+    stock = dict(config)
+    for key, (name, plugin) in _STOCK_CLASSES.items():
+        if stock.get(key) == plugin:
+            stock[key] = name
+    stock["model_conf"] = {
+        key: value
+        for key, value in (config.get("model_conf") or {}).items()
+        if key not in ("sparsity_conf", "gate_predictor_conf")
+    }
+    return stock
 
 
 def apply_gate_options(

@@ -41,6 +41,7 @@ __all__ = [
     "MODEL_NAME",
     "export_context",
     "export_parameter_bytes",
+    "load_gated_model",
     "pruned_config",
 ]
 
@@ -52,11 +53,20 @@ _GATING_KEYS = ("gate_predictor_conf", "sparsity_conf")
 logger = logging.getLogger(__name__)
 
 
-def _load_gated(config: Dict[str, Any], model_file: Path) -> torch.nn.Module:
-    """The gated model of ``config`` with every weight of ``model_file``."""
+def load_gated_model(
+    config_file: Union[str, Path], model_file: Union[str, Path]
+) -> Tuple[Dict[str, Any], torch.nn.Module]:
+    """The config of ``config_file`` and its gated model with every weight.
+
+    Raises:
+        ValueError: not a ``model: dynprune`` config, or weights that do not
+            match it (names the file).
+    """
+    with open(config_file, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
     if config.get("model") != "dynprune":
         raise ValueError(
-            f"model: {config.get('model')!r}; a per-context export needs a "
+            f"{config_file}: model: {config.get('model')!r}; expected a "
             "model: dynprune config"
         )
     model = S2TTask.build_model(argparse.Namespace(**config))
@@ -67,7 +77,7 @@ def _load_gated(config: Dict[str, Any], model_file: Path) -> torch.nn.Module:
             f"{model_file}: does not match the config: missing {missing[:10]}, "
             f"unexpected {unexpected[:10]}"
         )
-    return model.eval()
+    return config, model.eval()
 
 
 def _pruned_lists(
@@ -174,9 +184,7 @@ def export_context(
     """
     config_file, model_file = Path(config_file), Path(model_file)
     out_dir = Path(out_dir)
-    with open(config_file, encoding="utf-8") as f:
-        config = yaml.safe_load(f)
-    model = _load_gated(config, model_file)
+    config, model = load_gated_model(config_file, model_file)
     with torch.no_grad():
         gates = model.context_gates(lang_sym, task_sym)
     export_config = pruned_config(config, model, gates)

@@ -1,14 +1,24 @@
 """Tiny ESPnet S2T models, stock and gated, built the way ESPnet builds them."""
 
 import argparse
-from typing import Dict, Optional
+from pathlib import Path
+from typing import Dict, Optional, Tuple
 
 import torch
+import yaml
 from espnet2.tasks.s2t import S2TTask
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
 
-__all__ = ["TOKENS", "build_s2t", "s2t_args"]
+__all__ = [
+    "DECODER_CLOSED",
+    "ENCODER_CLOSED",
+    "MODEL_CONF",
+    "TOKENS",
+    "build_s2t",
+    "s2t_args",
+    "write_gated_model",
+]
 
 TOKENS = (
     ["<blank>", "<unk>", "<na>", "<nolang>", "<eng>", "<deu>", "<fra>"]
@@ -71,3 +81,40 @@ def build_s2t(gated: bool, seed: int = 0, **kwargs) -> torch.nn.Module:
     """Build a tiny S2T model in eval mode with deterministic weights."""
     torch.manual_seed(seed)
     return S2TTask.build_model(s2t_args(gated, **kwargs)).eval()
+
+
+# (layer, module) closed for every context: encoder gates come first, 4 per layer
+ENCODER_CLOSED = [(0, 1), (1, 2), (1, 3)]  # attention; cgMLP and FFN
+DECODER_CLOSED = [(0, 1), (1, 0), (1, 2)]  # source attention; self-attention and FFN
+MODEL_CONF = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
+PREPROCESSOR_CONF = dict(
+    notime_symbol="<notimestamps>",
+    first_time_symbol="<0.00>",
+    last_time_symbol="<30.00>",
+    fs=16000,
+    speech_length=0.5,
+    speech_resolution=0.02,
+)
+
+
+def write_gated_model(
+    out_dir: Path, model_conf: Optional[Dict] = None
+) -> Tuple[Path, Path]:
+    """A tiny gated model on disk (config.yaml, gated.pth) whose trained-looking
+    predictor closes ENCODER_CLOSED / DECODER_CLOSED in every context."""
+    model_conf = MODEL_CONF if model_conf is None else model_conf
+    model = build_s2t(gated=True, model_conf=model_conf)
+    predictor = model.gating.predictor
+    predictor.num_updates.fill_(1)  # counts as trained
+    logits = predictor.mlp[-1].bias.view(-1, 2)
+    with torch.no_grad():
+        for layer, module in ENCODER_CLOSED:
+            logits[layer * 4 + module, 1] = -5.0
+        for layer, module in DECODER_CLOSED:
+            logits[2 * 4 + layer * 3 + module, 1] = -5.0
+    config = vars(s2t_args(gated=True, model_conf=model_conf))
+    config.update(token_type="char", bpemodel=None, preprocessor_conf=PREPROCESSOR_CONF)
+    config_file, model_file = out_dir / "config.yaml", out_dir / "gated.pth"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    torch.save(model.state_dict(), model_file)
+    return config_file, model_file

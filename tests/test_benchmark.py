@@ -9,6 +9,8 @@ import torch
 
 from espnet_dynprune.benchmark import SHAPES, build_models, pattern_mask
 
+from model_factory import write_gated_model
+
 pytestmark = pytest.mark.slow
 
 
@@ -45,6 +47,45 @@ def test_short_benchmark_writes_table_and_json(tmp_path):
     by_name = {row["setting"]: row for row in batched}
     assert by_name["pruned, grouped"]["flops"] < by_name["dense, batched"]["flops"]
     assert "## tiny, encoder only, 2 utterances" in result.stdout
+
+
+def test_short_benchmark_of_a_saved_model_has_a_row_per_context(tmp_path):
+    """Its predictor closes modules in every context (see ``write_gated_model``)."""
+    _, model_file = write_gated_model(tmp_path)
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "espnet_dynprune.bin.benchmark",
+            "--short",
+            "--model_dir",
+            str(tmp_path),
+            "--model_file",
+            model_file.name,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"## {tmp_path}, beam 2" in result.stdout
+    (entry,) = json.loads(out.read_text())["results"]
+    by_name = {row["setting"]: row for row in entry["rows"]}
+    contexts = {
+        f"predicted {lang}/{task}"
+        for lang in ("eng", "deu", "fra")
+        for task in ("asr", "st_eng")
+    }
+    assert set(by_name) == {"stock", "dense", *contexts}
+    dense = by_name["dense"]
+    assert dense["flops"] < by_name["stock"]["flops"]
+    assert dense["weight_bytes"] == by_name["stock"]["weight_bytes"]
+    for name in contexts:
+        assert by_name[name]["flops"] < dense["flops"], name
+        assert by_name[name]["weight_bytes"] < dense["weight_bytes"], name
 
 
 def test_pattern_mask_closes_the_requested_fraction():

@@ -4,7 +4,6 @@ import json
 
 import pytest
 import torch
-import yaml
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 from espnet2.tasks.s2t import S2TTask
 
@@ -19,45 +18,18 @@ from espnet_dynprune.export import (
 from espnet_dynprune.gates import GateMask
 from espnet_dynprune.inference import Speech2Text
 
-from model_factory import build_s2t, s2t_args
-
-CONTEXT = ("<deu>", "<st_eng>")
-# (layer, module) closed for every context: encoder gates come first, 4 per layer
-ENCODER_CLOSED = [(0, 1), (1, 2), (1, 3)]  # attention; cgMLP and FFN
-DECODER_CLOSED = [(0, 1), (1, 0), (1, 2)]  # source attention; self-attention and FFN
-MODEL_CONF = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
-PREPROCESSOR_CONF = dict(
-    notime_symbol="<notimestamps>",
-    first_time_symbol="<0.00>",
-    last_time_symbol="<30.00>",
-    fs=16000,
-    speech_length=0.5,
-    speech_resolution=0.02,
+from model_factory import (
+    MODEL_CONF,
+    build_s2t,
+    write_gated_model,
 )
 
-
-def _write_model(tmp_path, model_conf):
-    """A tiny gated model whose predictor closes the gates above, on disk."""
-    model = build_s2t(gated=True, model_conf=model_conf)
-    predictor = model.gating.predictor
-    predictor.num_updates.fill_(1)  # counts as trained
-    logits = predictor.mlp[-1].bias.view(-1, 2)
-    with torch.no_grad():
-        for layer, module in ENCODER_CLOSED:
-            logits[layer * 4 + module, 1] = -5.0
-        for layer, module in DECODER_CLOSED:
-            logits[2 * 4 + layer * 3 + module, 1] = -5.0
-    config = vars(s2t_args(gated=True, model_conf=model_conf))
-    config.update(token_type="char", bpemodel=None, preprocessor_conf=PREPROCESSOR_CONF)
-    config_file, model_file = tmp_path / "config.yaml", tmp_path / "gated.pth"
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-    torch.save(model.state_dict(), model_file)
-    return config_file, model_file
+CONTEXT = ("<deu>", "<st_eng>")
 
 
 @pytest.fixture()
 def gated_files(tmp_path):
-    return _write_model(tmp_path, MODEL_CONF)
+    return write_gated_model(tmp_path, MODEL_CONF)
 
 
 @pytest.fixture()
@@ -139,7 +111,7 @@ def test_export_encodes_and_decodes_like_the_gated_model(gated_files, exported):
 
 
 def test_acoustic_predictor_is_refused(tmp_path):
-    files = _write_model(
+    files = write_gated_model(
         tmp_path,
         {**MODEL_CONF, "gate_predictor_conf": {"acoustic": True}},
     )

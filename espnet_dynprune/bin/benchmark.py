@@ -5,6 +5,8 @@ Usage:
     python -m espnet_dynprune.bin.benchmark --shapes owsm_base owsm_small \
         --out bench.json
     python -m espnet_dynprune.bin.benchmark --short  # seconds: checks the command
+    python -m espnet_dynprune.bin.benchmark --model_dir exp/s2t_gated_dec0.5 \
+        --wav speech.wav --beams 5
 
 For every model shape and beam size it prints one table: median wall time of
 decoding one utterance (after a warm-up), FLOPs counted by
@@ -24,23 +26,34 @@ encoded one at a time, batched dense, grouped by mask, or mixed in one batch
 (modules run on their open rows only); ``time-% dense`` compares with the dense
 model under the same batching. Only the encoder is batched: ESPnet's beam
 search decodes one utterance at a time.
+
+With ``--model_dir`` (a trained gated model: ``config.yaml`` and
+``--model_file``) the table compares, on that model's weights, ``stock``,
+``dense`` and ``predicted <lang>/<task>``: the gates its (context-only)
+predictor gives each (language, task) of its context vocabulary. The audio is
+``--seconds`` of random noise or ``--wav``; there is no batched table.
 """
 
 import argparse
 import json
 import logging
 import platform
-from typing import Dict, List
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
 from espnet_dynprune.benchmark import (
+    SAMPLE_RATE,
     SHAPES,
+    Setting,
     build_models,
     default_settings,
+    load_trained,
     measure,
     measure_batched,
+    read_wav,
 )
 
 _MB = 1e6
@@ -61,16 +74,17 @@ def add_ratios(rows: List[Dict]) -> None:
 
 
 def format_table(rows: List[Dict]) -> str:
-    """Plain-text table of one shape and beam size."""
+    """Plain-text table of one shape (or trained model) and beam size."""
+    width = max(18, *(len(r["setting"]) + 1 for r in rows))
     header = (
-        f"{'setting':<18}{'time s':>9}{'GFLOPs':>10}{'time-%':>9}{'FLOPs-%':>9}"
+        f"{'setting':<{width}}{'time s':>9}{'GFLOPs':>10}{'time-%':>9}{'FLOPs-%':>9}"
         f"{'quot.':>7}{'time-% stock':>14}{'weights MB':>12}{'peak MB':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         quotient = "" if r["quotient"] is None else f"{r['quotient']:.2f}"
         lines.append(
-            f"{r['setting']:<18}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
+            f"{r['setting']:<{width}}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
             f"{100 * r['time_red_vs_dense']:>9.1f}{100 * r['flops_red_vs_dense']:>9.1f}"
             f"{quotient:>7}{100 * r['time_red_vs_stock']:>14.1f}"
             f"{r['weight_bytes'] / _MB:>12.1f}{r['peak_bytes'] / _MB:>9.1f}"
@@ -104,6 +118,79 @@ def format_batched_table(rows: List[Dict]) -> str:
     return "\n".join(lines)
 
 
+def _chosen(settings: Sequence[Setting], names: Optional[List[str]]) -> List[Setting]:
+    """The settings named (all for ``None``), always with ``stock`` and ``dense``."""
+    return [
+        s for s in settings if names is None or s.name in {"stock", "dense", *names}
+    ]
+
+
+def _measure_beams(
+    label: str,
+    models: Dict[str, torch.nn.Module],
+    settings: List[Setting],
+    args: argparse.Namespace,
+    speech: Optional[torch.Tensor] = None,
+) -> List[Dict]:
+    """Measure and print one table per beam size; the report entries."""
+    entries = []
+    for beam in args.beams:
+        rows = measure(
+            models,
+            settings,
+            seconds=args.seconds,
+            beam=beam,
+            steps=args.steps,
+            repeats=args.repeats,
+            progress=lambda r: logging.info("  %s: %.3f s", r["setting"], r["time_s"]),
+            speech=speech,
+        )
+        add_ratios(rows)
+        print(f"\n## {label}, beam {beam} (1 = greedy)\n{format_table(rows)}")
+        entries.append({"beam": beam, "rows": rows})
+    return entries
+
+
+def _run_trained(
+    args: argparse.Namespace, report: Dict, speech: Optional[torch.Tensor]
+) -> None:
+    """The tables of the trained model of ``--model_dir``, into ``report``."""
+    models, settings = load_trained(
+        args.model_dir / "config.yaml", args.model_dir / args.model_file
+    )
+    label = str(args.model_dir)
+    for entry in _measure_beams(
+        label, models, _chosen(settings, args.settings), args, speech
+    ):
+        report["results"].append({"model_dir": label, **entry})
+
+
+def _run_shapes(args: argparse.Namespace, report: Dict) -> None:
+    """The tables of the random models of ``--shapes``, into ``report``."""
+    for shape_name in args.shapes:
+        shape = SHAPES[shape_name]
+        models = build_models(shape)
+        settings = _chosen(default_settings(shape), args.settings)
+        for entry in _measure_beams(shape_name, models, settings, args):
+            report["results"].append({"shape": shape_name, **entry})
+        if args.batch > 0:
+            rows = measure_batched(
+                models["gated"],
+                shape,
+                batch=args.batch,
+                seconds=args.seconds,
+                repeats=args.repeats,
+            )
+            add_batched_ratios(rows)
+            print(
+                f"\n## {shape_name}, encoder only, {args.batch} utterances of 2 "
+                f"contexts\n{format_batched_table(rows)}"
+            )
+            report["batched"].append(
+                {"shape": shape_name, "batch": args.batch, "rows": rows}
+            )
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -124,9 +211,27 @@ def main() -> None:
     )
     parser.add_argument("--out", default=None, help="write all rows as JSON here")
     parser.add_argument(
-        "--short", action="store_true", help="tiny shape, 2 steps: checks the command"
+        "--short",
+        action="store_true",
+        help="tiny shape (or the --model_dir model), 2 steps: checks the command",
+    )
+    parser.add_argument(
+        "--model_dir",
+        type=Path,
+        default=None,
+        help="a trained gated model (config.yaml): its contexts instead of --shapes",
+    )
+    parser.add_argument(
+        "--model_file",
+        default="valid.acc.ave.pth",
+        help="weights in --model_dir",
+    )
+    parser.add_argument(
+        "--wav", default=None, help="with --model_dir: decode this mono 16 kHz file"
     )
     args = parser.parse_args()
+    if args.wav is not None and args.model_dir is None:
+        parser.error("--wav needs --model_dir")
     if args.short:
         args.shapes, args.beams, args.seconds, args.steps, args.repeats = (
             ["tiny"],
@@ -140,6 +245,9 @@ def main() -> None:
     progress = logging.getLogger("espnet_dynprune.benchmark")
     progress.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
+    speech = None if args.wav is None else read_wav(args.wav)
+    if speech is not None:
+        args.seconds = speech.size(1) / SAMPLE_RATE
     machine = (
         f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
         f"threads, torch {torch.__version__}"
@@ -152,45 +260,10 @@ def main() -> None:
         "batched": [],
     }
     print(f"# {machine}; {args.seconds:g} s audio, {args.steps} decoding steps")
-    for shape_name in args.shapes:
-        shape = SHAPES[shape_name]
-        models = build_models(shape)
-        settings = [
-            s
-            for s in default_settings(shape)
-            if args.settings is None or s.name in {"stock", "dense", *args.settings}
-        ]
-        for beam in args.beams:
-            rows = measure(
-                models,
-                settings,
-                seconds=args.seconds,
-                beam=beam,
-                steps=args.steps,
-                repeats=args.repeats,
-                progress=lambda r: logging.info(
-                    "  %s: %.3f s", r["setting"], r["time_s"]
-                ),
-            )
-            add_ratios(rows)
-            print(f"\n## {shape_name}, beam {beam} (1 = greedy)\n{format_table(rows)}")
-            report["results"].append({"shape": shape_name, "beam": beam, "rows": rows})
-        if args.batch > 0:
-            rows = measure_batched(
-                models["gated"],
-                shape,
-                batch=args.batch,
-                seconds=args.seconds,
-                repeats=args.repeats,
-            )
-            add_batched_ratios(rows)
-            print(
-                f"\n## {shape_name}, encoder only, {args.batch} utterances of 2 "
-                f"contexts\n{format_batched_table(rows)}"
-            )
-            report["batched"].append(
-                {"shape": shape_name, "batch": args.batch, "rows": rows}
-            )
+    if args.model_dir is None:
+        _run_shapes(args, report)
+    else:
+        _run_trained(args, report, speech)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
