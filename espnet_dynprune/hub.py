@@ -30,7 +30,9 @@ from espnet_dynprune.pack import localize_package, read_package
 __all__ = [
     "CACHE_ENV",
     "cache_home",
+    "is_archive",
     "list_upload",
+    "locate_package",
     "resolve_pretrained",
     "upload_packed",
 ]
@@ -118,8 +120,55 @@ def upload_packed(
     return info.commit_url
 
 
-def _is_archive(path: Path) -> bool:
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is a packed-model archive file (``.zip``, ``.tar.gz``...)."""
     return path.is_file() and path.name.endswith(_ARCHIVES)
+
+
+def locate_package(
+    model_tag: Union[str, Path],
+    revision: Optional[str] = None,
+    cache_dir: Optional[Union[str, Path]] = None,
+) -> Path:
+    """The local directory of a packed model (gated or stock ESPnet).
+
+    Args:
+        model_tag: a package directory, a packed archive (``.zip``...), or a
+            Hub repository id ``owner/name`` (a local path wins over a Hub id).
+        revision: Hub branch, tag or commit (Hub ids only).
+        cache_dir: huggingface_hub's cache directory (Hub ids only; default
+            ``HF_HUB_CACHE``).
+
+    Raises:
+        FileNotFoundError: ``model_tag`` is neither a local package nor a Hub id.
+    """
+    path = Path(model_tag)
+    if path.is_dir():
+        return path
+    if is_archive(path):
+        stat = path.stat()
+        key = _key(path.resolve(), stat.st_size, stat.st_mtime)
+        root = (cache_home() / "unpacked" / key).resolve()
+        unpack(path, root)
+        return root
+    if path.exists() or path.name.endswith(_ARCHIVES):
+        raise FileNotFoundError(
+            f"{path}: no package directory or archive ({', '.join(_ARCHIVES)})"
+        )
+    if _REPO_ID.fullmatch(str(model_tag)):
+        return Path(
+            snapshot_download(
+                str(model_tag),
+                revision=revision,
+                cache_dir=cache_dir,
+                library_name="espnet_dynprune",
+                library_version=__version__,
+            )
+        )
+    raise FileNotFoundError(
+        f"{model_tag}: no such package directory or archive, and not a Hub "
+        "repository id (owner/name)"
+    )
 
 
 def resolve_pretrained(
@@ -130,11 +179,7 @@ def resolve_pretrained(
     """``Speech2Text`` arguments of a packed gated model.
 
     Args:
-        model_tag: a package directory, a packed archive (``.zip``...), or a
-            Hub repository id ``owner/name`` (a local path wins over a Hub id).
-        revision: Hub branch, tag or commit (Hub ids only).
-        cache_dir: huggingface_hub's cache directory (Hub ids only; default
-            ``HF_HUB_CACHE``).
+        model_tag, revision, cache_dir: as for :func:`locate_package`.
 
     Returns:
         ``{"s2t_train_config": ..., "s2t_model_file": ...}`` (absolute paths),
@@ -145,33 +190,7 @@ def resolve_pretrained(
             or the package lacks a file.
         ValueError: the package format is newer than this version reads.
     """
-    path = Path(model_tag)
-    if path.is_dir():
-        root = path
-    elif _is_archive(path):
-        stat = path.stat()
-        key = _key(path.resolve(), stat.st_size, stat.st_mtime)
-        root = (cache_home() / "unpacked" / key).resolve()
-        unpack(path, root)
-    elif path.exists() or path.name.endswith(_ARCHIVES):
-        raise FileNotFoundError(
-            f"{path}: no package directory or archive ({', '.join(_ARCHIVES)})"
-        )
-    elif _REPO_ID.fullmatch(str(model_tag)):
-        root = Path(
-            snapshot_download(
-                str(model_tag),
-                revision=revision,
-                cache_dir=cache_dir,
-                library_name="espnet_dynprune",
-                library_version=__version__,
-            )
-        )
-    else:
-        raise FileNotFoundError(
-            f"{model_tag}: no such package directory or archive, and not a Hub "
-            "repository id (owner/name)"
-        )
+    root = locate_package(model_tag, revision, cache_dir)
     info = read_package(root)
     logger.info(
         "%s: package format %d, packed by espnet_dynprune %s",

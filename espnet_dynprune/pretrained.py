@@ -2,11 +2,10 @@
 
 A source is one of:
 
-* a Hugging Face Hub repository id such as ``espnet/owsm_v3.1_ebf`` (fetched
-  with ``huggingface_hub.snapshot_download``; ``HF_HUB_OFFLINE=1`` takes it from
-  the local cache only);
-* a packed model, the ``.zip`` that ``espnet2.bin.pack`` writes;
-* a directory holding ``meta.yaml`` (an unpacked zip or a Hub snapshot);
+* a Hugging Face Hub repository id such as ``espnet/owsm_v3.1_ebf``, a packed
+  model (the ``.zip`` that ``espnet2.bin.pack`` writes) or a directory holding
+  ``meta.yaml``: found by :func:`espnet_dynprune.hub.locate_package`, the same
+  way as gated packages (``HF_HUB_OFFLINE=1`` takes Hub ids from the cache);
 * a training ``config.yaml`` with its ``.pth`` weights.
 
 Packed models and Hub snapshots name their files in ``meta.yaml``
@@ -18,19 +17,18 @@ rewrites those paths, so the result no longer depends on where the source was.
 """
 
 import logging
-import re
 import shutil
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import yaml
 
+from espnet_dynprune.hub import is_archive, locate_package
+
 __all__ = [
     "RUN_KEYS",
     "SourceModel",
-    "download_hub_model",
     "localize_assets",
     "read_yaml",
     "resolve_source",
@@ -38,7 +36,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 TOKENS_FILE = "tokens.txt"
 BPE_FILE = "bpe.model"
 STATS_FILE = "feats_stats.npz"
@@ -100,26 +97,6 @@ def read_yaml(path: Path) -> Dict[str, Any]:
     return data
 
 
-def download_hub_model(repo_id: str, revision: Optional[str] = None) -> Path:
-    """A local snapshot of a Hub model repository (``snapshot_download``).
-
-    Like :func:`espnet_dynprune.hub.resolve_pretrained` (which reads gated
-    packages), it honours ``HF_ENDPOINT``, ``HF_HUB_CACHE`` and ``HF_HUB_OFFLINE``.
-    """
-    from huggingface_hub import snapshot_download  # only needed for Hub ids
-
-    from espnet_dynprune import __version__
-
-    return Path(
-        snapshot_download(
-            repo_id=repo_id,
-            revision=revision,
-            library_name="espnet_dynprune",
-            library_version=__version__,
-        )
-    )
-
-
 def _from_meta(root: Path) -> SourceModel:
     """The S2T config and weights named by ``root/meta.yaml``."""
     meta = read_yaml(root / "meta.yaml")
@@ -137,7 +114,6 @@ def _from_meta(root: Path) -> SourceModel:
 def resolve_source(
     source: Union[str, Path],
     model_file: Optional[Union[str, Path]] = None,
-    unpack_dir: Optional[Path] = None,
     revision: Optional[str] = None,
 ) -> SourceModel:
     """Find the config and weights of a source model (see the module doc).
@@ -145,35 +121,25 @@ def resolve_source(
     Args:
         source: Hub id, ``.zip``, directory with ``meta.yaml``, or ``config.yaml``.
         model_file: the weights, needed (only) when ``source`` is a config.
-        unpack_dir: where a ``.zip`` is extracted.
         revision: Hub revision (branch, tag or commit).
     Raises:
         ValueError: the source cannot be recognised or a named file is missing.
     """
     path = Path(source)
-    if path.suffix == ".zip" and path.is_file():
-        if unpack_dir is None:
-            raise ValueError(f"{path}: a packed model needs an unpack directory")
-        unpack_dir.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path) as archive:
-            archive.extractall(unpack_dir)
-        found = _from_meta(unpack_dir)
-    elif path.is_dir():
-        if not (path / "meta.yaml").is_file():
-            raise ValueError(f"{path}: directory without meta.yaml")
-        found = _from_meta(path)
-    elif path.is_file():
+    if path.is_file() and not is_archive(path):
         if model_file is None:
             raise ValueError(f"{path}: a config.yaml source needs --model_file")
         # exp/<name>/config.yaml names its assets relative to the recipe root.
         roots = [Path.cwd(), path.parent, *path.resolve().parents[:3]]
         found = SourceModel(path, Path(model_file), roots)
-    elif _HUB_ID.match(str(source)):
-        found = _from_meta(download_hub_model(str(source), revision))
     else:
-        raise ValueError(
-            f"{source}: not a file, a directory or a Hub repository id (owner/name)"
-        )
+        try:
+            root = locate_package(source, revision)  # directory, archive or Hub id
+        except FileNotFoundError as error:
+            raise ValueError(str(error)) from error
+        if not (root / "meta.yaml").is_file():
+            raise ValueError(f"{root}: directory without meta.yaml")
+        found = _from_meta(root)
     for name in (found.config, found.model_file):
         if not name.is_file():
             raise ValueError(f"{source}: missing {name}")

@@ -8,9 +8,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from espnet_dynprune.hub import CACHE_ENV  # noqa: E402
+
 from model_factory import build_s2t  # noqa: E402
 
 BOTH_PARTS = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def package_cache(tmp_path_factory):
+    """Unpacked archives and localized configs go to a temporary directory, not
+    to the user's ~/.cache (subprocesses inherit the variable)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("dynprune_cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -243,7 +243,7 @@ def test_config_source_needs_weights(base):
     saved, _ = base
     with pytest.raises(ValueError, match="needs --model_file"):
         resolve_source(saved.root / saved.config)
-    with pytest.raises(ValueError, match="not a file, a directory or a Hub"):
+    with pytest.raises(ValueError, match="not a Hub repository id"):
         resolve_source("no/such/dir/x.yaml")
 
 
@@ -271,7 +271,7 @@ def test_mismatched_weights_name_the_file(small, base, tmp_path):
 
 def test_hub_id_goes_through_snapshot_download(base, monkeypatch):
     """A repository id is fetched with huggingface_hub (stubbed: no network here)."""
-    import huggingface_hub
+    from espnet_dynprune import hub
 
     saved, _ = base
     calls = []
@@ -280,7 +280,7 @@ def test_hub_id_goes_through_snapshot_download(base, monkeypatch):
         calls.append((repo_id, revision))
         return str(saved.root)
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(hub, "snapshot_download", snapshot_download)
     found = resolve_source("espnet/owsm_v3.1_ebf_base", revision="main")
     assert calls == [("espnet/owsm_v3.1_ebf_base", "main")]
     assert found.model_file == saved.root / saved.model_file

@@ -54,9 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
 
-    source = resolve_source(
-        args.source, args.model_file, args.out_dir / "source", args.revision
-    )
+    source = resolve_source(args.source, args.model_file, args.revision)
     stock = localize_assets(read_yaml(source.config), source, args.out_dir)
     _write_yaml(stock, args.out_dir / STOCK_CONFIG)
     options = read_yaml(args.gate_conf) if args.gate_conf is not None else {}
