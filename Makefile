@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.espnet_dynprune-installed
 
-.PHONY: install demo test lint clean
+.PHONY: install demo demo-quick test lint clean
 
 install: $(STAMP)
 
@@ -14,14 +14,15 @@ $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m pip install -q -c constraints.txt -e ".[test]"
 	touch $@
 
-# The default recipe at its smoke-test size (see README "Recipes" for the full size).
-DEMO_OPTS ?= --data_opts "--size quick" \
-	--dense_args "--max_epoch 6 --scheduler_conf warmup_steps=40" \
-	--gated_args "--max_epoch 2"
+# The default recipe, end to end (README "Recipes"); demo-quick is its smoke-test size.
+RECIPE := egs2/synth_multiling/s2t1
+RUN := cd $(RECIPE) && PATH=$(abspath $(VENV))/bin:$$PATH ./run.sh
 
 demo: install
-	cd egs2/synth_multiling/s2t1 && PATH=$(abspath $(VENV))/bin:$$PATH \
-		OMP_NUM_THREADS=1 ./run.sh $(DEMO_OPTS)
+	$(RUN)
+
+demo-quick: install
+	$(RUN) --quick
 
 lint: install
 	$(PYTHON) -m ruff check .
@@ -30,4 +31,4 @@ test: lint
 	$(PYTHON) -m pytest -q
 
 clean:
-	rm -rf egs2/synth_multiling/s2t1/data egs2/synth_multiling/s2t1/exp
+	rm -rf $(RECIPE)/data $(RECIPE)/exp $(RECIPE)/data_quick $(RECIPE)/exp_quick

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,35 @@ def test_gated_config_keeps_every_stock_option(gated_run):
     assert config["decoder"] == "gated_transformer"
     for key, value in dense["encoder_conf"].items():
         assert config["encoder_conf"][key] == value
+
+
+def test_killed_training_resumes_from_its_checkpoint(corpus, tmp_path):
+    exp = tmp_path / "exp"
+    args = [
+        sys.executable,
+        "-m",
+        "espnet_dynprune.bin.s2t_train",
+        *toy_data.s2t_train_args(corpus, DENSE_CONFIG, exp, max_epoch=2),
+        "--resume",
+        "true",
+    ]
+    first = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+    try:
+        # ESPnet writes checkpoint.pth before 1epoch.pth at the end of epoch 1.
+        deadline = time.monotonic() + 300
+        while not (exp / "1epoch.pth").exists():
+            assert first.poll() is None, "training ended before its first epoch"
+            assert time.monotonic() < deadline, "no epoch finished in 300 s"
+            time.sleep(0.2)
+        time.sleep(1.0)
+    finally:
+        first.kill()
+        first.wait()
+    assert not (exp / "2epoch.pth").exists(), "killed too late to test a resume"
+
+    second = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert "The training was resumed using" in second.stderr
+    assert "1epoch results" not in second.stderr
+    assert "2epoch results" in second.stderr
+    assert (exp / "2epoch.pth").exists()

@@ -7,10 +7,16 @@
 #  1. data         local/data.sh: Kaldi-style dirs train, dev, test_<lang>_<task>
 #  2. check        audio decodes, transcripts are non-empty, ids agree
 #  3. tokens       sentencepiece BPE with the S2T special symbols, tokens.txt
-#  4. dense        train the dense baseline (stock e_branchformer + transformer)
+#                  (skipped with --init_model: the pretrained model's list is kept)
+#  4. dense        train the dense baseline (stock e_branchformer + transformer), or
+#                  with --init_model convert a pretrained one (convert_owsm)
 #  5. gated        train gated models from the baseline (--init_param), one per target
 #  6. decode       every test set with every gated model, gate_mode predicted and dense
 #  7. score        WER / BLEU / sparsity / decoding time -> RESULTS.md, results.json, PNG
+#  8. pack         one gated model (--pack_target) -> ESPnet packed .zip and directory,
+#                  with dynprune.yaml, the results, the heatmap and a Hub model card
+#  9. upload       the packed directory to the Hugging Face Hub (--hf_repo owner/name,
+#                  token from HF_TOKEN or `hf auth login`; --dry_run true lists files)
 set -euo pipefail
 
 log() {
@@ -20,6 +26,7 @@ log() {
 stage=1
 stop_stage=100
 nj=2                    # parallel decoding jobs
+decode_threads=1        # torch threads per decoding job (nj x threads <= cores)
 data_opts=""            # options of local/data.sh
 datadir=data
 expdir=exp
@@ -27,6 +34,9 @@ nbpe=300
 speech_length=6         # must match preprocessor_conf.speech_length
 resolution=0.02
 dense_config=conf/train_dense.yaml
+init_model=""           # pretrained S2T model instead of a dense baseline: Hub id,
+                        # packed .zip, dir with meta.yaml, or config.yaml
+init_model_file=""      # its .pth, when init_model is a config.yaml
 gate_config=conf/gate.yaml
 targets="0.5"           # decoder sparsity targets, one gated model each
 encoder_target=none
@@ -36,6 +46,10 @@ gated_args=""           # extra options of the gated trainings
 decode_args="--beam_size 5"
 test_sets=""            # default: every ${datadir}/test_* directory
 report_dir=.
+pack_target=""          # stages 8-9: target of the model packed (default: the first)
+hf_repo=""              # stages 8-9: Hugging Face Hub repository, owner/name
+dry_run=false           # stage 9: list what would be uploaded, upload nothing
+license=cc-by-4.0       # stage 8: license in the model card
 
 . utils/parse_options.sh
 . ./path.sh
@@ -43,6 +57,14 @@ report_dir=.
 
 token_dir=${datadir}/token_list/bpe${nbpe}
 dense_dir=${expdir}/s2t_dense
+source_config=${dense_config}            # stage 5 makes gated configs from it ...
+init_param=${dense_dir}/valid.acc.ave.pth  # ... and initialises from these weights
+if [ -n "${init_model}" ]; then  # convert_owsm's outputs (stage 4)
+    dense_dir=${expdir}/s2t_init
+    token_dir=${dense_dir}
+    source_config=${dense_dir}/stock_config.yaml
+    init_param=${dense_dir}/init.pth
+fi
 find_test_sets() {  # the test sets, once stage 1 has made them
     if [ -z "${test_sets}" ]; then
         test_sets=$(cd "${datadir}" && ls -d test_* | tr '\n' ' ')
@@ -84,14 +106,25 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
         $(for t in ${test_sets}; do echo "${datadir}/${t}"; done)
 fi
 
-if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ -n "${init_model}" ]; then
+    log "stage 3: skipped, the token list and BPE model come from ${init_model}"
+elif [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "stage 3: token list (sentencepiece bpe, ${nbpe} pieces) in ${token_dir}"
     python -m espnet_dynprune.bin.make_token_list --train_dir "${datadir}/train" \
         --out_dir "${token_dir}" --nbpe "${nbpe}" --speech_length "${speech_length}" \
         --resolution "${resolution}"
 fi
 
-if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ -n "${init_model}" ]; then
+    log "stage 4: converting ${init_model} -> ${dense_dir}"
+    model_file=()
+    [ -n "${init_model_file}" ] && model_file=(--model_file "${init_model_file}")
+    # The gated parts (which targets are set) fix the gate predictor's shape:
+    # init.pth is made with stage 5's settings.
+    python -m espnet_dynprune.bin.convert_owsm "${init_model}" "${dense_dir}" \
+        "${model_file[@]}" --gate_conf "${gate_config}" \
+        --encoder_target "${encoder_target}" --decoder_target "${targets%% *}"
+elif [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "stage 4: dense baseline -> ${dense_dir} (log: ${dense_dir}/train.log)"
     # shellcheck disable=SC2086
     train "${dense_config}" "${dense_dir}" ${dense_args}
@@ -101,14 +134,14 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     for target in ${targets}; do
         out=${expdir}/s2t_gated_dec${target}
         log "stage 5: gated model, decoder target ${target} -> ${out}"
-        python -m espnet_dynprune.bin.make_gated_config "${dense_config}" \
+        python -m espnet_dynprune.bin.make_gated_config "${source_config}" \
             "${out}/train_gated.yaml" --decoder_target "${target}" \
             --encoder_target "${encoder_target}" --gate_conf "${gate_config}"
         freeze=()
         [ -n "${freeze_param}" ] && freeze=(--freeze_param ${freeze_param})
         # shellcheck disable=SC2086
         train "${out}/train_gated.yaml" "${out}" \
-            --init_param "${dense_dir}/valid.acc.ave.pth" "${freeze[@]}" ${gated_args}
+            --init_param "${init_param}" "${freeze[@]}" ${gated_args}
     done
 fi
 
@@ -134,7 +167,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
                     mv "${f}" "${split_dir}/keys.${n}"
                 done
                 # shellcheck disable=SC2086
-                ${decode_cmd} JOB=1:${n} "${split_dir}/decode.JOB.log" \
+                OMP_NUM_THREADS=${decode_threads} \
+                    ${decode_cmd} JOB=1:${n} "${split_dir}/decode.JOB.log" \
                     python -m espnet_dynprune.bin.s2t_inference \
                     --s2t_train_config "${model_dir}/config.yaml" \
                     --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
@@ -159,6 +193,31 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     python -m espnet_dynprune.bin.score --data_dir "${datadir}" \
         --decode_dirs "${expdir}/s2t_gated_dec${first}/decode_dense" "${decode_dirs[@]}" \
         --dense "${expdir}/s2t_gated_dec${first}/decode_dense" --out_dir "${report_dir}"
+fi
+
+pack_target=${pack_target:-${targets%% *}}
+packed=${expdir}/packed/s2t_gated_dec${pack_target}
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    model_dir=${expdir}/s2t_gated_dec${pack_target}
+    log "stage 8: packing ${model_dir} -> ${packed}.zip and ${packed}/"
+    rm -rf "${packed}"
+    python -m espnet_dynprune.bin.pack --s2t_train_config "${model_dir}/config.yaml" \
+        --s2t_model_file "${model_dir}/valid.acc.ave.pth" --report_dir "${report_dir}" \
+        --out "${packed}.zip" --out_dir "${packed}" --license "${license}" \
+        ${hf_repo:+--hf_repo "${hf_repo}"}
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    if [ -n "${hf_repo}" ]; then
+        log "stage 9: uploading ${packed} to ${hf_repo} (dry run: ${dry_run})"
+        python -m espnet_dynprune.bin.upload --model_dir "${packed}" \
+            --hf_repo "${hf_repo}" --dry_run "${dry_run}"
+    elif [ "${stage}" -eq 9 ]; then
+        log "stage 9: --hf_repo owner/name is required"
+        exit 1
+    else
+        log "stage 9: skipped (no --hf_repo given)"
+    fi
 fi
 
 log "done: stages ${stage}..${stop_stage}"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Sourced by recipe scripts: turns "--name value" arguments into shell variables.
 # Only variables the script already defines are accepted; anything else is an error.
+# -h / --help prints ${help_message} when the script sets one.
 while [ $# -gt 0 ]; do
     case "$1" in
+        -h | --help)
+            echo "${help_message:-$0: options are --name value, see the script}"
+            exit 0
+            ;;
         --*)
             _name="${1#--}"
             _name="${_name//-/_}"

@@ -23,28 +23,7 @@ python=python3            # interpreter with espnet_dynprune installed
 help_message="Usage: $0 [--size default|quick|N] [--seed ${seed}] [--nj ${nj}]
     [--langs ${langs}] [--data_dir ${data_dir}] [--python ${python}]"
 
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --size | --seed | --nj | --langs | --data_dir | --python)
-            if [ $# -lt 2 ]; then
-                log "Error: $1 needs a value"
-                echo "${help_message}"
-                exit 1
-            fi
-            declare "${1#--}=$2"
-            shift 2
-            ;;
-        -h | --help)
-            echo "${help_message}"
-            exit 0
-            ;;
-        *)
-            log "Error: unknown option $1"
-            echo "${help_message}"
-            exit 1
-            ;;
-    esac
-done
+. utils/parse_options.sh
 
 if [ -f ./path.sh ]; then
     . ./path.sh
