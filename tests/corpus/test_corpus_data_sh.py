@@ -23,7 +23,7 @@ def _run(cwd, *args):
 
 def test_usage_errors(tmp_path):
     result = _run(tmp_path, "--bogus")
-    assert result.returncode == 1 and "unknown option --bogus" in result.stdout
+    assert result.returncode == 1 and "unknown option --bogus" in result.stderr
     assert "Usage:" in _run(tmp_path, "--help").stdout
 
 

@@ -23,7 +23,7 @@ python=python3            # interpreter with espnet_dynprune installed
 help_message="Usage: $0 [--size default|quick|N] [--seed ${seed}] [--nj ${nj}]
     [--langs ${langs}] [--data_dir ${data_dir}] [--python ${python}]"
 
-. utils/parse_options.sh
+. "$(dirname "$0")/../utils/parse_options.sh"
 
 if [ -f ./path.sh ]; then
     . ./path.sh
