@@ -14,22 +14,17 @@ from model_factory import write_gated_model
 pytestmark = pytest.mark.slow
 
 
+def run_short_benchmark(*args: str) -> subprocess.CompletedProcess:
+    """``python -m espnet_dynprune.bin.benchmark --short ARGS``; it must succeed."""
+    cmd = [sys.executable, "-m", "espnet_dynprune.bin.benchmark", "--short", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def test_short_benchmark_writes_table_and_json(tmp_path):
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "espnet_dynprune.bin.benchmark",
-            "--short",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_short_benchmark("--out", str(out))
     assert "## tiny, beam 2" in result.stdout
     rows = json.loads(out.read_text())["results"][0]["rows"]
     by_name = {row["setting"]: row for row in rows}
@@ -53,24 +48,9 @@ def test_short_benchmark_of_a_saved_model_has_a_row_per_context(tmp_path):
     """Its predictor closes modules in every context (see ``write_gated_model``)."""
     _, model_file = write_gated_model(tmp_path)
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "espnet_dynprune.bin.benchmark",
-            "--short",
-            "--model_dir",
-            str(tmp_path),
-            "--model_file",
-            model_file.name,
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_short_benchmark(
+        "--model_dir", str(tmp_path), "--model_file", model_file.name, "--out", str(out)
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert f"## {tmp_path}, beam 2" in result.stdout
     (entry,) = json.loads(out.read_text())["results"]
     by_name = {row["setting"]: row for row in entry["rows"]}
