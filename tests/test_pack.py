@@ -22,6 +22,7 @@ from pack_fixtures import (  # noqa: F401  (fixtures)
     load,
     toy_fixture,
 )
+from test_e2e_cli import run
 
 from espnet_dynprune import Speech2Text
 from espnet_dynprune.hub import CACHE_ENV, resolve_pretrained
@@ -172,31 +173,16 @@ def test_decoding_command_takes_a_model_tag(toy: ToyPackage, tmp_path):
     scp = tmp_path / "wav.scp"
     scp.write_text("".join(f"utt{i} {wav}\n" for i, wav in enumerate(toy.wavs)))
     out = tmp_path / "decode"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "espnet_dynprune.bin.s2t_inference",
-            "--model_tag",
-            str(toy.zip),
-            "--data_path_and_name_and_type",
-            f"{scp},speech,sound",
-            "--lang_sym",
-            "deu",
-            "--task_sym",
-            "st_eng",
-            "--beam_size",
-            "2",
-            "--nbest",
-            "2",
-            "--output_dir",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run(
+        "espnet_dynprune.bin.s2t_inference",
+        "--model_tag", str(toy.zip),
+        "--data_path_and_name_and_type", f"{scp},speech,sound",
+        "--lang_sym", "deu",
+        "--task_sym", "st_eng",
+        "--beam_size", "2",
+        "--nbest", "2",
+        "--output_dir", str(out),
+    )  # fmt: skip
     got = [
         [
             (out / f"{n}best_recog" / "text")
