@@ -2,7 +2,8 @@
 
 Usage:
     python -m espnet_dynprune.bin.make_synth_corpus --out DIR
-        [--size default|quick|N] [--seed S] [--nj J] [--langs eng,deu,...]
+        [--size default|quick|N] [--segment_seconds T] [--seed S] [--nj J]
+        [--langs eng,deu,...]
 
 Writes Kaldi-style S2T data directories ``DIR/{train,dev,test}`` and one test
 set per (language, task) pair, ``DIR/test_<lang>_<task>`` (e.g.
@@ -38,6 +39,13 @@ def get_parser() -> argparse.ArgumentParser:
         default="default",
         help="quick (600 training utterances), default (6000) or a number N",
     )
+    parser.add_argument(
+        "--segment_seconds",
+        type=float,
+        default=None,
+        help="Make every utterance a segment of this length, noise after the "
+        "speech (set it to the S2T speech_length); default: natural lengths",
+    )
     parser.add_argument("--seed", type=int, default=0, help="Random seed")
     parser.add_argument("--nj", type=int, default=2, help="Parallel processes")
     parser.add_argument(
@@ -59,7 +67,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         size = parse_size(args.size)
         langs = tuple(lang.strip() for lang in args.langs.split(",") if lang.strip())
-        summary = make_corpus(args.out, size, seed=args.seed, nj=args.nj, langs=langs)
+        summary = make_corpus(
+            args.out,
+            size,
+            seed=args.seed,
+            nj=args.nj,
+            langs=langs,
+            segment_seconds=args.segment_seconds,
+        )
     except (ValueError, EspeakNotFoundError, SynthesisError) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     total = sum(summary.seconds.values())

@@ -135,20 +135,27 @@ def snr_db(speech: np.ndarray, noise: np.ndarray) -> float:
 def mix_at_snr(speech: np.ndarray, noise: np.ndarray, target_db: float) -> np.ndarray:
     """Adds ``noise``, scaled so that speech over noise power is ``target_db``.
 
-    Powers are means over the whole signal, pauses included.
+    Powers are means over the speech signal, its pauses included, and over the
+    same span of the noise. Noise longer than the speech continues past its end
+    at the same level (the speech is padded with zeros): a fixed-length segment
+    with the speech in it, like the 30-second segments OWSM is trained on.
 
     Args:
         speech: Clean signal.
-        noise: Noise of the same length.
+        noise: Noise at least as long as ``speech``.
         target_db: Wanted SNR in dB.
 
     Returns:
-        The float32 mixture.
+        The float32 mixture, as long as ``noise``.
     """
-    if speech.shape != noise.shape:
-        raise ValueError(f"shapes differ: {speech.shape} and {noise.shape}")
-    gain = 10.0 ** ((snr_db(speech, noise) - target_db) / 20.0)
-    return (speech + gain * noise).astype(np.float32)
+    if speech.ndim != 1 or noise.ndim != 1 or noise.size < speech.size:
+        raise ValueError(
+            f"noise {noise.shape} must be 1-D and at least as long as speech "
+            f"{speech.shape}"
+        )
+    gain = 10.0 ** ((snr_db(speech, noise[: speech.size]) - target_db) / 20.0)
+    padded = np.pad(speech, (0, noise.size - speech.size))
+    return (padded + gain * noise).astype(np.float32)
 
 
 def scale_to_peak(signal: np.ndarray, peak: float) -> np.ndarray:

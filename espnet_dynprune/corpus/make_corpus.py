@@ -288,7 +288,8 @@ def _babble_bank(
 
 
 _worker: dict = {}
-"""Synthesizer and babble bank of the rendering processes: set in the parent,
+"""Synthesizer, babble bank and segment length of the rendering processes: set
+in the parent,
 inherited by the forked workers (the library backend cannot be pickled)."""
 
 
@@ -302,9 +303,16 @@ def _render(job: tuple[UtteranceSpec, Path]) -> int:
     except SynthesisError as error:
         raise SynthesisError(f"utterance {spec.utt_id}: {error}") from error
     lead, trail = (round(seconds * SAMPLE_RATE) for seconds in spec.pad_seconds)
-    speech = np.pad(speech, (lead, trail))
+    length = _worker["segment_samples"] or speech.size + lead + trail
+    if speech.size + lead > length:
+        raise SynthesisError(
+            f"utterance {spec.utt_id}: {(speech.size + lead) / SAMPLE_RATE:.2f} s "
+            f"of speech do not fit in a {length / SAMPLE_RATE:g} s segment; "
+            "raise --segment_seconds (and the recipe's speech_length with it)"
+        )
+    speech = np.pad(speech, (lead, min(trail, length - lead - speech.size)))
     rng = np.random.default_rng(spec.seed)
-    noise = make_noise(spec.noise, speech.size, rng, _worker["babble_bank"])
+    noise = make_noise(spec.noise, length, rng, _worker["babble_bank"])
     samples = scale_to_peak(mix_at_snr(speech, noise, spec.snr_db), spec.peak)
     sf.write(path, samples, SAMPLE_RATE, subtype="PCM_16")
     return samples.size
@@ -328,6 +336,7 @@ def make_corpus(
     seed: int = 0,
     nj: int = 1,
     langs: tuple[str, ...] = LANGUAGES,
+    segment_seconds: float | None = None,
 ) -> CorpusSummary:
     """Generates the corpus under ``out``.
 
@@ -343,18 +352,27 @@ def make_corpus(
         seed: Seed of everything random.
         nj: Number of parallel processes.
         langs: Source languages (ISO 639-3).
+        segment_seconds: If set, every utterance is a segment of exactly this
+            length, its speech (with the leading pause) followed by noise to the
+            end. An S2T model pads every input to ``speech_length`` seconds; with
+            segments of that length it sees background noise there instead of
+            digital silence, which would dominate utterance-level normalisation.
 
     Returns:
         Counts, durations and timing.
 
     Raises:
-        ValueError: For an unknown language or ``nj`` < 1.
+        ValueError: For an unknown language, ``nj`` < 1 or ``segment_seconds``
+            <= 0.
+        SynthesisError: If an utterance does not fit in ``segment_seconds``.
         EspeakNotFoundError: If eSpeak NG is not installed.
     """
     start = time.perf_counter()
     langs = check_languages(langs)
     if nj < 1:
         raise ValueError(f"nj must be at least 1, not {nj}")
+    if segment_seconds is not None and segment_seconds <= 0:
+        raise ValueError(f"segment_seconds must be positive, not {segment_seconds}")
     pairs = task_pairs(langs)
     synthesizer = load_synthesizer()
     logger.info("eSpeak NG: %s", synthesizer.description)
@@ -370,6 +388,7 @@ def make_corpus(
     }
     plans = {split: plan_split(split, pairs, counts[split], seed) for split in SPLITS}
     _worker["synthesizer"] = synthesizer
+    _worker["segment_samples"] = round((segment_seconds or 0) * SAMPLE_RATE)
     _worker["babble_bank"] = _babble_bank(synthesizer, langs, seed)
 
     summary = CorpusSummary(out=out, synthesizer=synthesizer.description)

@@ -38,6 +38,19 @@ def test_mix_hits_the_snr(kind, target, bank):
     assert snr_db(speech, mixture - speech) == pytest.approx(target, abs=0.01)
 
 
+def test_longer_noise_continues_after_the_speech(bank):
+    speech = _tone()
+    noise = make_noise("pink", 3 * speech.size, np.random.default_rng(2), bank)
+    mixture = mix_at_snr(speech, noise, 20.0)
+    assert mixture.shape == noise.shape
+    added = mixture[: speech.size] - speech
+    assert snr_db(speech, added) == pytest.approx(20.0, abs=0.01)
+    gain = added / noise[: speech.size]
+    assert np.allclose(mixture[speech.size :], gain.mean() * noise[speech.size :])
+    with pytest.raises(ValueError, match="at least as long as speech"):
+        mix_at_snr(speech, noise[:10], 20.0)
+
+
 def test_noise_is_reproducible_and_pink_is_pink():
     first = make_noise("pink", 4000, np.random.default_rng(3))
     assert np.array_equal(first, make_noise("pink", 4000, np.random.default_rng(3)))

@@ -2,6 +2,7 @@
 
 import hashlib
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -17,7 +18,11 @@ from espnet_dynprune.corpus.make_corpus import (
     parse_size,
     plan_split,
 )
-from espnet_dynprune.corpus.tts import INSTALL_HINT, EspeakNotFoundError
+from espnet_dynprune.corpus.tts import (
+    INSTALL_HINT,
+    EspeakNotFoundError,
+    SynthesisError,
+)
 
 TINY = CorpusSize(train=18, dev_per_pair=1, test_per_pair=2)
 PAIRS = task_pairs(["eng", "deu", "fra", "ita", "spa"])
@@ -117,6 +122,32 @@ def test_same_seed_same_bytes_whatever_nj(corpus, tmp_path):
     assert _digest(tmp_path / "again") == _digest(out)
     make_corpus(tmp_path / "other", TINY, seed=4, nj=2)
     assert _digest(tmp_path / "other") != _digest(out)
+
+
+def test_fixed_length_segments_end_in_noise(tmp_path, corpus):
+    """With segment_seconds every file has that length and goes on with the
+    utterance's own noise after the speech, never with digital silence."""
+    natural_out, _ = corpus
+    out = tmp_path / "segments"
+    summary = make_corpus(out, TINY, seed=3, nj=2, segment_seconds=5.0)
+    assert summary.seconds["train"] == pytest.approx(18 * 5.0)
+    natural = _read(natural_out / "train" / "utt2num_samples")
+    assert set(_read(out / "train" / "utt2num_samples").values()) == {"80000"}
+    for utt_id, path in _read(out / "train" / "wav.scp").items():
+        samples, _ = sf.read(path, dtype="float32")
+        assert samples.size == 80000
+        tail = samples[int(natural[utt_id]) :]
+        assert tail.size > 0 and np.mean(tail == 0) < 0.05, utt_id
+        lead = samples[: int(0.1 * 16000)]  # the leading pause: noise only
+        ratio = np.sqrt(np.mean(tail**2) / np.mean(lead**2))
+        assert 0.3 < ratio < 3.0, utt_id
+
+
+def test_segment_too_short_names_the_utterance(tmp_path, synthesizer):
+    with pytest.raises(SynthesisError, match=r"utterance \S+-train-.*segment_seconds"):
+        make_corpus(tmp_path, CorpusSize(2, 1, 1), nj=1, segment_seconds=0.5)
+    with pytest.raises(ValueError, match="segment_seconds must be positive"):
+        make_corpus(tmp_path, TINY, segment_seconds=0)
 
 
 def test_unknown_language(tmp_path):

@@ -15,12 +15,15 @@ log() {
 
 size=default              # default (6000 training utterances), quick (600) or N
 seed=0                    # same seed -> identical texts and audio
+segment_seconds=5         # every utterance padded with its noise to this length:
+                          # keep equal to preprocessor_conf.speech_length; 0 = natural
 nj=2                      # parallel processes
 langs=eng,deu,fra,ita,spa # source languages (ISO 639-3)
 data_dir=data             # output directory
 python=python3            # interpreter with espnet_dynprune installed
 
-help_message="Usage: $0 [--size default|quick|N] [--seed ${seed}] [--nj ${nj}]
+help_message="Usage: $0 [--size default|quick|N] [--segment_seconds ${segment_seconds}]
+    [--seed ${seed}] [--nj ${nj}]
     [--langs ${langs}] [--data_dir ${data_dir}] [--python ${python}]"
 
 . "$(dirname "$0")/../utils/parse_options.sh"
@@ -30,7 +33,7 @@ if [ -f ./path.sh ]; then
 fi
 
 marker=${data_dir}/.done
-settings="size=${size} seed=${seed} langs=${langs}"
+settings="size=${size} segment_seconds=${segment_seconds} seed=${seed} langs=${langs}"
 if [ -f "${marker}" ] && [ "$(cat "${marker}")" = "${settings}" ]; then
     log "Skip: ${data_dir} already holds the corpus (${settings}); delete ${marker} to rebuild"
     exit 0
@@ -38,7 +41,9 @@ fi
 rm -f "${marker}"
 
 log "Synthesizing the corpus into ${data_dir} (${settings}, nj=${nj})"
-"${python}" -m espnet_dynprune.bin.make_synth_corpus \
+segment=()
+[ "${segment_seconds}" != 0 ] && segment=(--segment_seconds "${segment_seconds}")
+"${python}" -m espnet_dynprune.bin.make_synth_corpus "${segment[@]}" \
     --out "${data_dir}" --size "${size}" --seed "${seed}" --nj "${nj}" --langs "${langs}"
 echo "${settings}" > "${marker}"
 
