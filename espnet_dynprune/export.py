@@ -32,7 +32,7 @@ from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.gates import GatedStackMixin, GateMask
 from espnet_dynprune.gating import describe_gates
-from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
+from espnet_dynprune.inference import GATE_PREFIX, load_s2t_model
 from espnet_dynprune.models import DynPruneModelMixin
 
 __all__ = [
@@ -62,22 +62,13 @@ def load_gated_model(
         ValueError: not a ``model: dynprune`` config, or weights that do not
             match it (names the file).
     """
-    with open(config_file, encoding="utf-8") as f:
-        config = yaml.safe_load(f)
+    config, model = load_s2t_model(config_file, model_file)
     if config.get("model") != "dynprune":
         raise ValueError(
             f"{config_file}: model: {config.get('model')!r}; expected a "
             "model: dynprune config"
         )
-    model = S2TTask.build_model(argparse.Namespace(**config))
-    state = load_state_dict_safely(model_file)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"{model_file}: does not match the config: missing {missing[:10]}, "
-            f"unexpected {unexpected[:10]}"
-        )
-    return config, model.eval()
+    return config, model
 
 
 def _pruned_lists(

@@ -14,16 +14,19 @@ outputs) with three additions:
   Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.hub`).
 """
 
+import argparse
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
+import yaml
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
+from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.gating import describe_gates
 from espnet_dynprune.models import GATE_MODES, DynPruneModelMixin
 
-__all__ = ["Speech2Text", "load_state_dict_safely"]
+__all__ = ["Speech2Text", "load_s2t_model", "load_state_dict_safely"]
 
 GATE_PREFIX = "gating."
 
@@ -39,6 +42,27 @@ def load_state_dict_safely(model_file: Union[Path, str]) -> Dict[str, torch.Tens
     if not isinstance(state, dict):
         raise ValueError(f"{model_file}: expected a state dict, got {type(state)}")
     return state
+
+
+def load_s2t_model(
+    config_file: Union[Path, str], model_file: Union[Path, str]
+) -> Tuple[Dict[str, Any], torch.nn.Module]:
+    """A training config and its S2T model (any ``model:``) with every weight.
+
+    Raises:
+        ValueError: weights that do not match the config (names the file).
+    """
+    with open(config_file, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    model = S2TTask.build_model(argparse.Namespace(**config))
+    state = load_state_dict_safely(model_file)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"{model_file}: does not match the config: missing {missing[:10]}, "
+            f"unexpected {unexpected[:10]}"
+        )
+    return config, model.eval()
 
 
 class Speech2Text(ESPnetSpeech2Text):
