@@ -288,9 +288,9 @@ def _babble_bank(
 
 
 _worker: dict = {}
-"""Synthesizer, babble bank and segment length of the rendering processes: set
-in the parent,
-inherited by the forked workers (the library backend cannot be pickled)."""
+"""Synthesizer, babble bank and segment length of the rendering processes: set in
+the parent, inherited by the forked workers (the library backend cannot be
+pickled)."""
 
 
 def _render(job: tuple[UtteranceSpec, Path]) -> int:
