@@ -77,9 +77,9 @@ def _ctc_greedy(
     """Distinct CTC greedy outputs (repeats merged, blanks dropped)."""
     best = model.ctc.argmax(encoder_out)
     outputs = set()
-    for row, length in zip(best.tolist(), lengths.tolist(), strict=True):
-        tokens = [t for i, t in enumerate(row[:length]) if i == 0 or t != row[i - 1]]
-        outputs.add(tuple(t for t in tokens if t != model.blank_id))
+    for row, length in zip(best, lengths.tolist(), strict=True):
+        tokens = torch.unique_consecutive(row[:length])
+        outputs.add(tuple(tokens[tokens != model.blank_id].tolist()))
     return outputs
 
 
