@@ -1,5 +1,6 @@
 """Tiny end to end: ESPnet trainer -> gated training -> CLI decoding, on toy audio."""
 
+import json
 import subprocess
 import sys
 import time
@@ -122,6 +123,48 @@ def test_cli_decodes_test_set(corpus, gated_run, tmp_path, mode):
         parsed = read_gates(gates)
         assert parsed["encoder"].shape == (len(keys), 2, 4)
         assert parsed["decoder"].shape == (len(keys), 2, 3)
+
+
+def test_decode_list_decodes_sets_and_modes_with_one_model_load(
+    corpus, gated_run, tmp_path
+):
+    exp, _ = gated_run
+    wav_scp = corpus.test_dir / "wav.scp"
+    keys = [line.split()[0] for line in open(wav_scp)]
+    (tmp_path / "first_key").write_text(f"{keys[0]}\n")
+    decode_list = tmp_path / "decode.list"
+    decode_list.write_text(
+        f"{tmp_path / 'st'} {wav_scp} - deu st_eng predicted\n"
+        f"{tmp_path / 'asr'} {wav_scp} {tmp_path / 'first_key'} fra asr dense\n"
+    )
+    run(
+        "espnet_dynprune.bin.s2t_inference",
+        "--s2t_train_config",
+        str(exp / "config.yaml"),
+        "--s2t_model_file",
+        str(exp / MODEL),
+        "--decode_list",
+        str(decode_list),
+        "--beam_size",
+        "2",
+    )
+    s2t = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
+    for out, lang, task, mode, wanted in (
+        ("st", "<deu>", "<st_eng>", "predicted", keys),
+        ("asr", "<fra>", "<asr>", "dense", keys[:1]),
+    ):
+        s2t.gate_mode = mode
+        lines = (tmp_path / out / "1best_recog" / "token_int").read_text()
+        decoded = dict(line.split(" ", 1) for line in lines.splitlines())
+        assert sorted(decoded) == sorted(wanted)
+        audio, _ = sf.read(next(open(wav_scp)).split()[1], dtype="float32")
+        best = s2t(audio, lang_sym=lang, task_sym=task)[0]
+        assert decoded[keys[0]] == " ".join(map(str, best[2])), out
+        assert (tmp_path / out / "1best_recog" / "gates").exists() == (
+            mode == "predicted"
+        )
+        timing = json.loads((tmp_path / out / "timing.json").read_text())
+        assert timing["utterances"] == len(wanted)
 
 
 def test_dense_mode_equals_stock_espnet(corpus, dense_exp, gated_run, tmp_path):

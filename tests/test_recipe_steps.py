@@ -140,22 +140,53 @@ def test_wer_and_missing_hypotheses(tmp_path):
         score_decode_dir(_decode_dir(tmp_path / "d2", {"u9": "x"}), data)
 
 
-def test_merge_decode_concatenates_jobs(tmp_path):
-    parts = [
-        _decode_dir(tmp_path / f"output.{i}", {f"u{i}": f"text {i}"}) for i in (2, 1)
-    ]
+def test_merge_decode_concatenates_jobs_of_each_set(tmp_path):
+    sets = [tmp_path / "decode_dense" / "a", tmp_path / "decode_predicted" / "a"]
+    for number, decode_dir in enumerate(sets):
+        for job in (2, 1):
+            _decode_dir(
+                decode_dir / "logdir" / f"output.{job}", {f"u{job}": f"t{number}{job}"}
+            )
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "espnet_dynprune.bin.merge_decode",
-            *map(str, parts),
-            "--out",
-            str(tmp_path / "merged"),
-        ],
+        [sys.executable, "-m", "espnet_dynprune.bin.merge_decode", *map(str, sets)],
         check=True,
     )
-    merged = (tmp_path / "merged" / "1best_recog" / "text").read_text().splitlines()
-    assert merged == ["u1 text 1", "u2 text 2"]
-    timing = json.loads((tmp_path / "merged" / "timing.json").read_text())
-    assert timing == {"utterances": 2, "seconds": 4.0}
+    for number, decode_dir in enumerate(sets):
+        merged = (decode_dir / "1best_recog" / "text").read_text().splitlines()
+        assert merged == [f"u1 t{number}1", f"u2 t{number}2"]
+        timing = json.loads((decode_dir / "timing.json").read_text())
+        assert timing == {"utterances": 2, "seconds": 4.0}
+
+
+def test_merge_decode_names_a_set_without_outputs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "espnet_dynprune.bin.merge_decode", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"{tmp_path}/logdir: no output.* to merge" in result.stderr
+
+
+def test_decode_list_lines_are_checked(tmp_path):
+    from espnet_dynprune.bin.s2t_inference import read_decode_list
+
+    wav_scp = write_dir(tmp_path / "d", audio=False) / "wav.scp"
+    good = tmp_path / "good.list"
+    good.write_text(f"out/a {wav_scp} - deu st_eng predicted\n\n")
+    (decoding,) = read_decode_list(good)
+    assert (decoding.lang_sym, decoding.task_sym, decoding.key_file) == (
+        "<deu>",
+        "<st_eng>",
+        None,
+    )
+    for line, error in (
+        (f"out/a {wav_scp} - deu st_eng", "expected 'OUTPUT_DIR"),
+        (f"out/a {wav_scp} - deu st_eng sparse", "gate mode 'sparse'"),
+        (f"out/a {wav_scp} missing.keys deu asr dense", "no such file missing.keys"),
+    ):
+        bad = tmp_path / "bad.list"
+        bad.write_text(f"{good.read_text()}{line}\n")
+        with pytest.raises(ValueError, match=f"bad.list:3: {error}"):
+            read_decode_list(bad)

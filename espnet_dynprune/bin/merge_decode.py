@@ -1,38 +1,47 @@
-"""Merge split decoding outputs (one per job) into one directory (recipe stage 6).
+"""Merge split decoding outputs (one per job) of each test set (recipe stage 6).
 
 Usage:
-    python -m espnet_dynprune.bin.merge_decode exp/m/decode/test/logdir/output.* \
-        --out exp/m/decode/test
+    python -m espnet_dynprune.bin.merge_decode exp/m/decode_dense/test_deu_asr \
+        exp/m/decode_predicted/test_deu_asr ...
+
+Each directory's ``logdir/output.*`` (one per decoding job) are merged into it.
 """
 
 import argparse
 import json
 from pathlib import Path
+from typing import List
 
 
-def main() -> None:
+def merge(parts: List[Path], out: Path) -> None:
     """Concatenate ``1best_recog/*`` files (sorted by id) and sum ``timing.json``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("parts", type=Path, nargs="+")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    out = args.out / "1best_recog"
-    out.mkdir(parents=True, exist_ok=True)
-    names = sorted(
-        {f.name for part in args.parts for f in (part / "1best_recog").iterdir()}
-    )
+    best = out / "1best_recog"
+    best.mkdir(parents=True, exist_ok=True)
+    names = sorted({f.name for part in parts for f in (part / "1best_recog").iterdir()})
     for name in names:
         lines = []
-        for part in args.parts:
+        for part in parts:
             path = part / "1best_recog" / name
             if path.exists():
                 lines += path.read_text(encoding="utf-8").splitlines()
-        (out / name).write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+        (best / name).write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
     timing = {"utterances": 0, "seconds": 0.0}
-    for part in args.parts:
+    for part in parts:
         part_timing = json.loads((part / "timing.json").read_text())
         timing = {k: timing[k] + part_timing[k] for k in timing}
-    (args.out / "timing.json").write_text(json.dumps(timing))
+    (out / "timing.json").write_text(json.dumps(timing))
+
+
+def main() -> None:
+    """Merge ``DIR/logdir/output.*`` into ``DIR`` for every DIR given."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("decode_dirs", type=Path, nargs="+")
+    args = parser.parse_args()
+    for decode_dir in args.decode_dirs:
+        parts = sorted((decode_dir / "logdir").glob("output.*"))
+        if not parts:
+            raise SystemExit(f"{decode_dir}/logdir: no output.* to merge")
+        merge(parts, decode_dir)
 
 
 if __name__ == "__main__":

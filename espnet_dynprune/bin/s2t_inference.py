@@ -14,6 +14,12 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
 * ``--gate_mode predicted|dense``;
 * ``--model_tag``: a packed model (Hub repository id, ``.zip`` or directory, see
   ``Speech2Text.from_pretrained``) instead of the config and weights options;
+* ``--decode_list FILE``: decode several data sets, languages, tasks and gate
+  modes with one model load (ESPnet's start-up takes seconds per process, longer
+  than decoding a small test set). Each line of FILE is
+  ``OUTPUT_DIR WAV_SCP KEY_FILE LANG TASK GATE_MODE`` (``KEY_FILE`` ``-``: every
+  key); it replaces ``--output_dir``, ``--data_path_and_name_and_type``,
+  ``--key_file``, ``--lang_sym``, ``--task_sym`` and ``--gate_mode``;
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
   layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
 * ``timing.json``: utterances decoded and their total decoding seconds (model
@@ -25,8 +31,9 @@ import json
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
 from espnet.utils.cli_utils import get_commandline_args
@@ -53,11 +60,26 @@ _LOOP_OPTIONS = (
     "model_tag",
     "word_lm_train_config",
     "word_lm_file",
+    "decode_list",
 )
+# ESPnet requires these; a --decode_list gives them per line instead.
+_PER_DECODING_OPTIONS = ("output_dir", "data_path_and_name_and_type")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """One data set decoded in one context and gate mode."""
+
+    output_dir: str
+    data_path_and_name_and_type: List[Any]
+    key_file: Optional[str]
+    lang_sym: str
+    task_sym: str
+    gate_mode: str
 
 
 def get_parser() -> argparse.ArgumentParser:
-    """ESPnet's S2T inference parser with ``--gate_mode``."""
+    """ESPnet's S2T inference parser with ``--gate_mode`` and ``--decode_list``."""
     parser = espnet_get_parser()
     parser.add_argument(
         "--gate_mode",
@@ -66,6 +88,16 @@ def get_parser() -> argparse.ArgumentParser:
         help="predicted: the gate predictor skips modules per utterance; "
         "dense: every module runs (equals the stock model)",
     )
+    parser.add_argument(
+        "--decode_list",
+        type=Path,
+        default=None,
+        help="decode every line 'OUTPUT_DIR WAV_SCP KEY_FILE LANG TASK GATE_MODE' "
+        "of this file with one model load (KEY_FILE '-': every key)",
+    )
+    for action in parser._actions:  # argparse has no public way to relax these
+        if action.dest in _PER_DECODING_OPTIONS:
+            action.required = False
     return parser
 
 
@@ -74,32 +106,79 @@ def _symbol(name: str) -> str:
     return f"<{name.lstrip('<').rstrip('>')}>"
 
 
-def inference(args: argparse.Namespace) -> None:
-    """Decode every utterance of the data and write ESPnet's output files."""
-    options = vars(args).copy()
-    options.pop("config", None)
-    loop = {key: options.pop(key) for key in _LOOP_OPTIONS}
-    if loop["batch_size"] > 1:
-        raise NotImplementedError("batch decoding is not implemented (as in ESPnet)")
-    if loop["word_lm_train_config"] is not None:
-        raise NotImplementedError("Word LM is not implemented (as in ESPnet)")
-    if loop["ngpu"] > 1:
-        raise NotImplementedError("only single GPU decoding is supported")
-    logging.basicConfig(
-        level=loop["log_level"],
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
-    options["lang_sym"] = _symbol(options["lang_sym"])
-    options["task_sym"] = _symbol(options["task_sym"])
-    set_all_random_seed(loop["seed"])
-    speech2text = Speech2Text.from_pretrained(
-        loop["model_tag"], device="cuda" if loop["ngpu"] >= 1 else "cpu", **options
-    )
+def read_decode_list(path: Path) -> List[Decoding]:
+    """Parse a ``--decode_list`` file.
+
+    Raises:
+        ValueError: a malformed line, an unknown gate mode or a missing file,
+            named by file and line number.
+    """
+    decodings = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        fields = line.split()
+        if len(fields) != 6:
+            raise ValueError(
+                f"{where}: expected 'OUTPUT_DIR WAV_SCP KEY_FILE LANG TASK "
+                f"GATE_MODE', got {len(fields)} fields"
+            )
+        output_dir, wav_scp, key_file, lang, task, mode = fields
+        if mode not in GATE_MODES:
+            raise ValueError(f"{where}: gate mode {mode!r} is not one of {GATE_MODES}")
+        for name in (wav_scp, key_file):
+            if name != "-" and not Path(name).is_file():
+                raise ValueError(f"{where}: no such file {name}")
+        decodings.append(
+            Decoding(
+                output_dir=output_dir,
+                data_path_and_name_and_type=[(wav_scp, "speech", "sound")],
+                key_file=None if key_file == "-" else key_file,
+                lang_sym=_symbol(lang),
+                task_sym=_symbol(task),
+                gate_mode=mode,
+            )
+        )
+    if not decodings:
+        raise ValueError(f"{path}: no decodings listed")
+    return decodings
+
+
+def _decodings(loop: Dict[str, Any], options: Dict[str, Any]) -> List[Decoding]:
+    """The ``--decode_list`` lines, or the one decoding of ESPnet's options."""
+    if loop["decode_list"] is not None:
+        given = [k for k in _PER_DECODING_OPTIONS if loop[k]] + (
+            ["key_file"] if loop["key_file"] else []
+        )
+        if given:
+            raise ValueError(f"--decode_list replaces --{', --'.join(given)}")
+        return read_decode_list(loop["decode_list"])
+    missing = [k for k in _PER_DECODING_OPTIONS if not loop[k]]
+    if missing:
+        raise ValueError(f"--{' and --'.join(missing)} required (or --decode_list)")
+    return [
+        Decoding(
+            output_dir=loop["output_dir"],
+            data_path_and_name_and_type=loop["data_path_and_name_and_type"],
+            key_file=loop["key_file"],
+            lang_sym=_symbol(options["lang_sym"]),
+            task_sym=_symbol(options["task_sym"]),
+            gate_mode=options["gate_mode"],
+        )
+    ]
+
+
+def decode(
+    speech2text: Speech2Text, decoding: Decoding, loop: Dict[str, Any], nbest: int
+) -> None:
+    """Decode one data set; write ESPnet's output files and ``timing.json``."""
+    speech2text.gate_mode = decoding.gate_mode
     loader = S2TTask.build_streaming_iterator(
-        loop["data_path_and_name_and_type"],
-        dtype=options["dtype"],
+        decoding.data_path_and_name_and_type,
+        dtype=speech2text.dtype,
         batch_size=1,
-        key_file=loop["key_file"],
+        key_file=decoding.key_file,
         num_workers=loop["num_workers"],
         preprocess_fn=S2TTask.build_preprocess_fn(speech2text.s2t_train_args, False),
         collate_fn=S2TTask.build_collate_fn(speech2text.s2t_train_args, False),
@@ -107,13 +186,15 @@ def inference(args: argparse.Namespace) -> None:
         inference=True,
     )
     seconds, count = 0.0, 0
-    with DatadirWriter(loop["output_dir"]) as writer:
+    with DatadirWriter(decoding.output_dir) as writer:
         for keys, batch in loader:
             key = keys[0]
             batch = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
             start = time.perf_counter()
             try:
-                results = speech2text(**batch)
+                results = speech2text(
+                    **batch, lang_sym=decoding.lang_sym, task_sym=decoding.task_sym
+                )
             except TooShortUttError as error:
                 logging.warning(
                     "utterance %s: %s; writing an empty hypothesis", key, error
@@ -125,7 +206,7 @@ def inference(args: argparse.Namespace) -> None:
             if isinstance(results, tuple):  # interCTC outputs are not written here
                 results = results[0]
             for n, (text, token, token_int, text_nospecial, hyp) in enumerate(
-                results[: options["nbest"]], start=1
+                results[:nbest], start=1
             ):
                 best = writer[f"{n}best_recog"]
                 best["token"][key] = " ".join(token)
@@ -141,7 +222,49 @@ def inference(args: argparse.Namespace) -> None:
                     f"{part}={groups}" for part, groups in gates.items()
                 )
     timing = {"utterances": count, "seconds": seconds}
-    (Path(loop["output_dir"]) / "timing.json").write_text(json.dumps(timing))
+    (Path(decoding.output_dir) / "timing.json").write_text(json.dumps(timing))
+    logging.info(
+        "%s: %d utterances (%s %s, %s gates) in %.1f s",
+        decoding.output_dir,
+        count,
+        decoding.lang_sym,
+        decoding.task_sym,
+        decoding.gate_mode,
+        seconds,
+    )
+
+
+def inference(args: argparse.Namespace) -> None:
+    """Decode every utterance of the data set(s) and write ESPnet's output files."""
+    options = vars(args).copy()
+    options.pop("config", None)
+    loop = {key: options.pop(key) for key in _LOOP_OPTIONS}
+    if loop["batch_size"] > 1:
+        raise NotImplementedError("batch decoding is not implemented (as in ESPnet)")
+    if loop["word_lm_train_config"] is not None:
+        raise NotImplementedError("Word LM is not implemented (as in ESPnet)")
+    if loop["ngpu"] > 1:
+        raise NotImplementedError("only single GPU decoding is supported")
+    logging.basicConfig(
+        level=loop["log_level"],
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
+    decodings = _decodings(loop, options)
+    first = decodings[0]
+    # Built once; a model without gate weights is refused if any line needs them.
+    options.update(
+        lang_sym=first.lang_sym,
+        task_sym=first.task_sym,
+        gate_mode="predicted"
+        if any(d.gate_mode == "predicted" for d in decodings)
+        else "dense",
+    )
+    set_all_random_seed(loop["seed"])
+    speech2text = Speech2Text.from_pretrained(
+        loop["model_tag"], device="cuda" if loop["ngpu"] >= 1 else "cpu", **options
+    )
+    for decoding in decodings:
+        decode(speech2text, decoding, loop, options["nbest"])
 
 
 def main(cmd: Optional[List[str]] = None) -> None:

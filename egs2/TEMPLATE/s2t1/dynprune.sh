@@ -149,15 +149,21 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     find_test_sets
     for target in ${targets}; do
         model_dir=${expdir}/s2t_gated_dec${target}
-        for mode in predicted dense; do
-            for test_set in ${test_sets}; do
+        # One decoding process per job for every (test set, gate mode) left: ESPnet's
+        # start-up costs seconds per process, more than a small test set's decoding.
+        list_dir=${model_dir}/decode_lists
+        rm -rf "${list_dir}"
+        mkdir -p "${list_dir}"
+        todo=()
+        for test_set in ${test_sets}; do  # both modes back to back: same load
+            for mode in predicted dense; do
+                out=${model_dir}/decode_${mode}/${test_set}
+                [ -f "${out}/timing.json" ] && continue
                 lang=${test_set#test_}
                 lang=${lang%%_*}
                 task=${test_set#test_"${lang}"_}
-                out=${model_dir}/decode_${mode}/${test_set}
-                [ -f "${out}/timing.json" ] && continue
-                log "stage 6: decoding ${test_set} with ${model_dir} (${mode})"
                 split_dir=${out}/logdir
+                rm -rf "${split_dir}"
                 mkdir -p "${split_dir}"
                 split -n "l/${nj}" -d -a 2 --additional-suffix=.scp \
                     "${datadir}/${test_set}/wav.scp" "${split_dir}/keys."
@@ -165,21 +171,25 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
                 for f in "${split_dir}"/keys.*.scp; do
                     n=$((n + 1))
                     mv "${f}" "${split_dir}/keys.${n}"
+                    echo "${split_dir}/output.${n} ${datadir}/${test_set}/wav.scp" \
+                        "${split_dir}/keys.${n} ${lang} ${task} ${mode}" \
+                        >> "${list_dir}/decode.${n}.list"
                 done
-                # shellcheck disable=SC2086
-                OMP_NUM_THREADS=${decode_threads} \
-                    ${decode_cmd} JOB=1:${n} "${split_dir}/decode.JOB.log" \
-                    python -m espnet_dynprune.bin.s2t_inference \
-                    --s2t_train_config "${model_dir}/config.yaml" \
-                    --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
-                    --data_path_and_name_and_type "${datadir}/${test_set}/wav.scp,speech,sound" \
-                    --key_file "${split_dir}/keys.JOB" --lang_sym "${lang}" \
-                    --task_sym "${task}" --gate_mode "${mode}" ${decode_args} \
-                    --output_dir "${split_dir}/output.JOB"
-                python -m espnet_dynprune.bin.merge_decode "${split_dir}"/output.* \
-                    --out "${out}"
+                todo+=("${out}")
             done
         done
+        [ "${#todo[@]}" -eq 0 ] && continue
+        jobs=$(find "${list_dir}" -name 'decode.*.list' | wc -l)
+        log "stage 6: decoding ${#todo[@]} (test set, gate mode) pairs with ${model_dir}" \
+            "in ${jobs} jobs (logs: ${list_dir}/decode.*.log)"
+        # shellcheck disable=SC2086
+        OMP_NUM_THREADS=${decode_threads} \
+            ${decode_cmd} JOB=1:${jobs} "${list_dir}/decode.JOB.log" \
+            python -m espnet_dynprune.bin.s2t_inference \
+            --s2t_train_config "${model_dir}/config.yaml" \
+            --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
+            --decode_list "${list_dir}/decode.JOB.list" ${decode_args}
+        python -m espnet_dynprune.bin.merge_decode "${todo[@]}"
     done
 fi
 
