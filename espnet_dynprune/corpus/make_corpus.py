@@ -5,6 +5,10 @@ translation from the four others into English, spoken by eSpeak NG voices
 (11 variants per language, random rate and pitch), with white, pink or babble
 noise at 10 to 30 dB SNR, at 16 kHz.
 
+With ``segment_seconds``, each utterance is a fixed-length segment filled with
+consecutive sentences of one speaker (as OWSM's 30-s training segments hold
+several sentences), so the speech covers most of the input.
+
 Everything random is drawn from generators seeded by ``seed`` alone, and every
 utterance is synthesized and augmented independently of the others, so the
 same seed gives identical texts and identical audio bytes, whatever ``nj``.
@@ -59,6 +63,7 @@ __all__ = [
     "SIZES",
     "SPLITS",
     "CorpusSize",
+    "Sentence",
     "CorpusSummary",
     "UtteranceSpec",
     "held_out_split",
@@ -93,7 +98,7 @@ class CorpusSize:
 
 SIZES: dict[str, CorpusSize] = {
     "quick": CorpusSize(train=600, dev_per_pair=10, test_per_pair=20),
-    "default": CorpusSize(train=6000, dev_per_pair=50, test_per_pair=100),
+    "default": CorpusSize(train=6000, dev_per_pair=30, test_per_pair=60),
 }
 """Named sizes: ``quick`` for smoke tests, ``default`` for the recipe."""
 
@@ -103,7 +108,12 @@ _PITCH_RANGE = (30, 70)
 _SNR_RANGE = (10.0, 30.0)
 _PEAK_RANGE = (0.25, 0.9)
 _PAD_RANGE = (0.1, 0.35)
-"""Seconds of (noisy) silence before and after the speech."""
+"""Seconds of (noisy) silence before and after the speech, and between sentences."""
+_SENTENCE_CANDIDATES = 5
+"""Sentences drawn for each fixed-length segment; those that fit are spoken."""
+_MIN_SENTENCE_SAMPLES = 16000
+"""A segment with less room left than this (1 s) takes no further sentence."""
+_MAX_SEED = 2**31 - 1
 _MIN_SOURCE_CHARS = 25
 """Shorter sentences (``wo ist der hund``) last under about 1.5 s: skipped."""
 _NUM_BABBLE_CLIPS = 24
@@ -139,6 +149,21 @@ def held_out_split(english: str) -> str:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of an utterance.
+
+    Attributes:
+        source: Spoken text.
+        target: Target text (``source`` for ASR, English for ST).
+        pause_seconds: Silence before it when it follows another sentence.
+    """
+
+    source: str
+    target: str
+    pause_seconds: float
+
+
+@dataclass(frozen=True)
 class UtteranceSpec:
     """Everything needed to render one utterance.
 
@@ -147,8 +172,8 @@ class UtteranceSpec:
         split: ``train``, ``dev`` or ``test``.
         pair: Source language and task.
         speaker: Speaker id, ``<lang>_<variant>``.
-        source: Spoken text.
-        target: Target text (``source`` for ASR, English for ST).
+        sentences: The first is always spoken; with fixed-length segments, each
+            further one is spoken if it still fits (in order).
         voice: eSpeak NG voice, rate and pitch.
         seed: Seed of eSpeak NG and of the noise.
         noise: One of :data:`~espnet_dynprune.corpus.augment.NOISE_KINDS`.
@@ -161,8 +186,7 @@ class UtteranceSpec:
     split: str
     pair: TaskPair
     speaker: str
-    source: str
-    target: str
+    sentences: tuple[Sentence, ...]
     voice: VoiceSettings
     seed: int
     noise: str
@@ -206,19 +230,48 @@ def _voice(rng: np.random.Generator, lang: str) -> tuple[str, VoiceSettings]:
     return f"{lang}_{variant}", settings
 
 
+def _draw_sentence(
+    rng: np.random.Generator,
+    split: str,
+    pair: TaskPair,
+    used: set[tuple[str, str]],
+) -> Sentence:
+    """A sentence of ``split`` (:func:`held_out_split`), long enough and not
+    used yet by the same language in this split."""
+    for _ in range(_MAX_DRAWS):
+        meaning = sample_meaning(rng)
+        english = render(meaning, ENGLISH)
+        source = render(meaning, pair.lang)
+        if (
+            len(source) >= _MIN_SOURCE_CHARS
+            and held_out_split(english) == split
+            and (pair.lang, source) not in used
+        ):
+            used.add((pair.lang, source))
+            return Sentence(
+                source=source,
+                target=source if pair.task == "asr" else english,
+                pause_seconds=round(float(rng.uniform(*_PAD_RANGE)), 3),
+            )
+    raise RuntimeError(f"no new {pair.lang} sentence for {split} found")
+
+
 def plan_split(
-    split: str, pairs: tuple[TaskPair, ...], counts: list[int], seed: int
+    split: str,
+    pairs: tuple[TaskPair, ...],
+    counts: list[int],
+    seed: int,
+    sentences_per_utterance: int = 1,
 ) -> list[UtteranceSpec]:
     """Draws the utterances of one split.
-
-    Sentences are drawn until one belongs to ``split`` (:func:`held_out_split`),
-    is long enough and was not used yet by the same language in this split.
 
     Args:
         split: ``train``, ``dev`` or ``test``.
         pairs: (language, task) pairs.
         counts: Number of utterances of each pair.
         seed: Corpus seed; each split has its own generator.
+        sentences_per_utterance: Sentences drawn per utterance (candidates for
+            a fixed-length segment; only the first is spoken otherwise).
 
     Returns:
         The specifications, in order of their ids.
@@ -228,19 +281,10 @@ def plan_split(
     specs = []
     for pair, count in zip(pairs, counts, strict=True):
         for _ in range(count):
-            for _ in range(_MAX_DRAWS):
-                meaning = sample_meaning(rng)
-                english = render(meaning, ENGLISH)
-                source = render(meaning, pair.lang)
-                if (
-                    len(source) >= _MIN_SOURCE_CHARS
-                    and held_out_split(english) == split
-                    and (pair.lang, source) not in used
-                ):
-                    break
-            else:
-                raise RuntimeError(f"no new {pair.lang} sentence for {split} found")
-            used.add((pair.lang, source))
+            sentences = tuple(
+                _draw_sentence(rng, split, pair, used)
+                for _ in range(sentences_per_utterance)
+            )
             speaker, voice = _voice(rng, pair.lang)
             lead, trail = rng.uniform(*_PAD_RANGE, size=2).round(3)
             specs.append(
@@ -249,10 +293,9 @@ def plan_split(
                     split=split,
                     pair=pair,
                     speaker=speaker,
-                    source=source,
-                    target=source if pair.task == "asr" else english,
+                    sentences=sentences,
                     voice=voice,
-                    seed=int(rng.integers(2**31 - 1)),
+                    seed=int(rng.integers(_MAX_SEED)),
                     noise=NOISE_KINDS[int(rng.integers(len(NOISE_KINDS)))],
                     snr_db=round(float(rng.uniform(*_SNR_RANGE)), 1),
                     peak=round(float(rng.uniform(*_PEAK_RANGE)), 3),
@@ -282,7 +325,7 @@ def _babble_bank(
         text = render(sample_meaning(rng), lang)
         _, voice = _voice(rng, lang)
         clips.append(
-            _clean_speech(synthesizer, text, voice, int(rng.integers(2**31 - 1)))
+            _clean_speech(synthesizer, text, voice, int(rng.integers(_MAX_SEED)))
         )
     return make_babble_bank(clips, rng)
 
@@ -293,34 +336,69 @@ the parent, inherited by the forked workers (the library backend cannot be
 pickled)."""
 
 
-def _render(job: tuple[UtteranceSpec, Path]) -> int:
-    """Synthesizes, augments and writes one utterance; returns its length."""
+def _speak(spec: UtteranceSpec, room: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The speech of ``spec``'s first sentence, then of each further one (after
+    its pause) that fits in ``room`` samples; and which sentences were spoken.
+
+    Raises:
+        SynthesisError: eSpeak NG failed, or the first sentence does not fit.
+    """
+    parts: list[np.ndarray] = []
+    spoken: list[int] = []
+    used = 0
+    for index, sentence in enumerate(spec.sentences):
+        if index and (not room or room - used < _MIN_SENTENCE_SAMPLES):
+            break  # without a fixed length: one sentence; or the segment is full
+        try:
+            speech = _clean_speech(
+                _worker["synthesizer"],
+                sentence.source,
+                spec.voice,
+                (spec.seed + index) % _MAX_SEED,
+            )
+        except SynthesisError as error:
+            raise SynthesisError(f"utterance {spec.utt_id}: {error}") from error
+        pause = round(sentence.pause_seconds * SAMPLE_RATE) if parts else 0
+        if room and used + pause + speech.size > room:
+            if not parts:
+                raise SynthesisError(
+                    f"utterance {spec.utt_id}: {speech.size / SAMPLE_RATE:.2f} s of "
+                    f"speech do not fit in the segment; raise --segment_seconds "
+                    "(and the recipe's speech_length with it)"
+                )
+            continue
+        parts += [np.zeros(pause, dtype=speech.dtype), speech]
+        spoken.append(index)
+        used += pause + speech.size
+    return np.concatenate(parts), tuple(spoken)
+
+
+def _render(job: tuple[UtteranceSpec, Path]) -> tuple[int, tuple[int, ...]]:
+    """Synthesizes, augments and writes one utterance; returns its length and
+    the indices of the sentences spoken."""
     spec, path = job
-    try:
-        speech = _clean_speech(
-            _worker["synthesizer"], spec.source, spec.voice, spec.seed
-        )
-    except SynthesisError as error:
-        raise SynthesisError(f"utterance {spec.utt_id}: {error}") from error
     lead, trail = (round(seconds * SAMPLE_RATE) for seconds in spec.pad_seconds)
-    length = _worker["segment_samples"] or speech.size + lead + trail
-    if speech.size + lead > length:
+    room = (
+        max(_worker["segment_samples"] - lead, 0) if _worker["segment_samples"] else 0
+    )
+    if _worker["segment_samples"] and not room:
         raise SynthesisError(
-            f"utterance {spec.utt_id}: {(speech.size + lead) / SAMPLE_RATE:.2f} s "
-            f"of speech do not fit in a {length / SAMPLE_RATE:g} s segment; "
-            "raise --segment_seconds (and the recipe's speech_length with it)"
+            f"utterance {spec.utt_id}: no room for speech in the segment after its "
+            f"{lead / SAMPLE_RATE:.2f} s lead-in; raise --segment_seconds"
         )
+    speech, spoken = _speak(spec, room)
+    length = _worker["segment_samples"] or speech.size + lead + trail
     speech = np.pad(speech, (lead, min(trail, length - lead - speech.size)))
     rng = np.random.default_rng(spec.seed)
     noise = make_noise(spec.noise, length, rng, _worker["babble_bank"])
     samples = scale_to_peak(mix_at_snr(speech, noise, spec.snr_db), spec.peak)
     sf.write(path, samples, SAMPLE_RATE, subtype="PCM_16")
-    return samples.size
+    return samples.size, spoken
 
 
 def _render_all(
     specs: list[UtteranceSpec], paths: list[Path], nj: int, desc: str
-) -> list[int]:
+) -> list[tuple[int, tuple[int, ...]]]:
     """Renders utterances with ``nj`` processes, in order, with a progress bar."""
     jobs = list(zip(specs, paths, strict=True))
     if nj == 1:
@@ -353,10 +431,13 @@ def make_corpus(
         nj: Number of parallel processes.
         langs: Source languages (ISO 639-3).
         segment_seconds: If set, every utterance is a segment of exactly this
-            length, its speech (with the leading pause) followed by noise to the
-            end. An S2T model pads every input to ``speech_length`` seconds; with
-            segments of that length it sees background noise there instead of
-            digital silence, which would dominate utterance-level normalisation.
+            length: a leading pause, as many consecutive sentences of its
+            speaker as fit (of :data:`_SENTENCE_CANDIDATES` drawn), then noise
+            to the end. An S2T model pads every input to ``speech_length``
+            seconds; filled segments give CTC and attention little silence to
+            search (one short sentence in 5 s kept CTC on its blank plateau),
+            and noise instead of digital silence, whose log-mel floor would
+            dominate utterance-level normalisation.
 
     Returns:
         Counts, durations and timing.
@@ -386,7 +467,11 @@ def make_corpus(
         "dev": [size.dev_per_pair] * len(pairs),
         "test": [size.test_per_pair] * len(pairs),
     }
-    plans = {split: plan_split(split, pairs, counts[split], seed) for split in SPLITS}
+    per_utterance = _SENTENCE_CANDIDATES if segment_seconds else 1
+    plans = {
+        split: plan_split(split, pairs, counts[split], seed, per_utterance)
+        for split in SPLITS
+    }
     _worker["synthesizer"] = synthesizer
     _worker["segment_samples"] = round((segment_seconds or 0) * SAMPLE_RATE)
     _worker["babble_bank"] = _babble_bank(synthesizer, langs, seed)
@@ -398,7 +483,7 @@ def make_corpus(
             shutil.rmtree(wav_dir)
         wav_dir.mkdir(parents=True)
         paths = [wav_dir / f"{spec.utt_id}.wav" for spec in specs]
-        lengths = _render_all(specs, paths, nj, desc=f"synthesize {split}")
+        rendered = _render_all(specs, paths, nj, desc=f"synthesize {split}")
         entries = [
             KaldiEntry(
                 utt_id=spec.utt_id,
@@ -406,11 +491,13 @@ def make_corpus(
                 wav_path=str(path),
                 num_samples=length,
                 pair=spec.pair,
-                target=spec.target,
-                source=spec.source,
+                target=" ".join(spec.sentences[i].target for i in spoken),
+                source=" ".join(spec.sentences[i].source for i in spoken),
             )
-            for spec, path, length in zip(specs, paths, lengths, strict=True)
+            for spec, path, (length, spoken) in zip(specs, paths, rendered, strict=True)
         ]
+        lengths = [length for length, _ in rendered]
+        sentences = sum(len(spoken) for _, spoken in rendered)
         write_data_dir(out / split, entries)
         if split == "test":
             for pair in pairs:
@@ -419,9 +506,10 @@ def make_corpus(
         summary.num_utterances[split] = len(entries)
         summary.seconds[split] = sum(lengths) / SAMPLE_RATE
         logger.info(
-            "%s: %d utterances, %.2f h",
+            "%s: %d utterances, %d sentences, %.2f h",
             split,
             len(entries),
+            sentences,
             summary.seconds[split] / 3600,
         )
     summary.wall_seconds = time.perf_counter() - start

@@ -59,25 +59,36 @@ def test_parse_size():
             parse_size(bad)
 
 
+def _sentences(specs):
+    return [sentence for spec in specs for sentence in spec.sentences]
+
+
 def test_held_out_sentences_never_reach_training():
-    train = plan_split("train", PAIRS, [200] * len(PAIRS), seed=0)
+    train = _sentences(plan_split("train", PAIRS, [100] * len(PAIRS), 0, 2))
     for split in ("dev", "test"):
-        held_out = plan_split(split, PAIRS, [20] * len(PAIRS), seed=0)
-        assert {held_out_split(s.target) for s in held_out if s.pair.task != "asr"} == {
-            split
-        }
-        assert not {s.source for s in held_out} & {s.source for s in train}
-        assert not {s.target for s in held_out} & {s.target for s in train}
+        specs = plan_split(split, PAIRS, [10] * len(PAIRS), 0, 2)
+        held_out = [
+            s for spec in specs if spec.pair.task != "asr" for s in spec.sentences
+        ]
+        assert {held_out_split(s.target) for s in held_out} == {split}
+        assert not {s.source for s in _sentences(specs)} & {s.source for s in train}
+        assert not {s.target for s in _sentences(specs)} & {s.target for s in train}
 
 
 def test_plan_is_balanced_and_unique():
     specs = plan_split("train", PAIRS, [30] * len(PAIRS), seed=1)
     assert len({s.utt_id for s in specs}) == len(specs) == 30 * len(PAIRS)
-    assert len({(s.pair.lang, s.source) for s in specs}) == len(specs)
+    assert all(len(s.sentences) == 1 for s in specs)
+    assert len({(s.pair.lang, s.sentences[0].source) for s in specs}) == len(specs)
     assert {s.pair for s in specs} == set(PAIRS)
     assert len({s.speaker for s in specs}) > 20
     assert len({s.noise for s in specs}) == 3
     assert all(s.utt_id.startswith(f"{s.speaker}-") for s in specs)
+    packed = plan_split(
+        "train", PAIRS, [30] * len(PAIRS), seed=1, sentences_per_utterance=3
+    )
+    sources = [(spec.pair.lang, s.source) for spec in packed for s in spec.sentences]
+    assert len(set(sources)) == len(sources) == 3 * len(specs)
 
 
 def test_corpus_layout(corpus):
@@ -124,23 +135,34 @@ def test_same_seed_same_bytes_whatever_nj(corpus, tmp_path):
     assert _digest(tmp_path / "other") != _digest(out)
 
 
-def test_fixed_length_segments_end_in_noise(tmp_path, corpus):
-    """With segment_seconds every file has that length and goes on with the
-    utterance's own noise after the speech, never with digital silence."""
-    natural_out, _ = corpus
+def test_fixed_length_segments_are_filled_with_sentences_and_noise(tmp_path):
+    """With segment_seconds every file has that length, holds as many of its
+    planned sentences as fit (in order, the first always), and has noise, never
+    digital silence, around and between them."""
     out = tmp_path / "segments"
     summary = make_corpus(out, TINY, seed=3, nj=2, segment_seconds=5.0)
     assert summary.seconds["train"] == pytest.approx(18 * 5.0)
-    natural = _read(natural_out / "train" / "utt2num_samples")
     assert set(_read(out / "train" / "utt2num_samples").values()) == {"80000"}
+    specs = {
+        spec.utt_id: spec
+        for spec in plan_split(
+            "train", PAIRS, corpus_module._counts(18, len(PAIRS)), 3, 5
+        )
+    }
+    texts = _read(out / "train" / "text_ctc")
+    spoken = []
     for utt_id, path in _read(out / "train" / "wav.scp").items():
         samples, _ = sf.read(path, dtype="float32")
         assert samples.size == 80000
-        tail = samples[int(natural[utt_id]) :]
-        assert tail.size > 0 and np.mean(tail == 0) < 0.05, utt_id
-        lead = samples[: int(0.1 * 16000)]  # the leading pause: noise only
-        ratio = np.sqrt(np.mean(tail**2) / np.mean(lead**2))
-        assert 0.3 < ratio < 3.0, utt_id
+        assert np.mean(samples == 0) < 0.05, utt_id
+        sources = [s.source for s in specs[utt_id].sentences]
+        words, count = texts[utt_id].split(), 0
+        for source in sources:  # the text is an in-order subsequence
+            if words[: len(source.split())] == source.split():
+                words, count = words[len(source.split()) :], count + 1
+        assert not words and texts[utt_id].startswith(sources[0]), utt_id
+        spoken.append(count)
+    assert np.mean(spoken) > 1.5  # one sentence lasts about 2 s
 
 
 def test_segment_too_short_names_the_utterance(tmp_path, synthesizer):

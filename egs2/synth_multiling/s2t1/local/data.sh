@@ -15,8 +15,10 @@ log() {
 
 size=default              # default (6000 training utterances), quick (600) or N
 seed=0                    # same seed -> identical texts and audio
-segment_seconds=5         # every utterance padded with its noise to this length:
-                          # keep equal to preprocessor_conf.speech_length; 0 = natural
+segment_seconds=5         # every utterance a segment of this length: consecutive
+                          # sentences of one speaker as fit, then its noise; keep
+                          # equal to preprocessor_conf.speech_length; 0 = one
+                          # sentence of natural length
 nj=2                      # parallel processes
 langs=eng,deu,fra,ita,spa # source languages (ISO 639-3)
 data_dir=data             # output directory
@@ -33,7 +35,8 @@ if [ -f ./path.sh ]; then
 fi
 
 marker=${data_dir}/.done
-settings="size=${size} segment_seconds=${segment_seconds} seed=${seed} langs=${langs}"
+layout=2  # version of the corpus layout: 2 = segments filled with sentences
+settings="layout=${layout} size=${size} segment_seconds=${segment_seconds} seed=${seed} langs=${langs}"
 if [ -f "${marker}" ] && [ "$(cat "${marker}")" = "${settings}" ]; then
     log "Skip: ${data_dir} already holds the corpus (${settings}); delete ${marker} to rebuild"
     exit 0
