@@ -31,6 +31,18 @@ def run(module: str, *args: str) -> str:
     return result.stderr
 
 
+def run_inference(exp: Path, *args: str) -> str:
+    """``s2t_inference`` with the model in ``exp`` and more options."""
+    return run(
+        "espnet_dynprune.bin.s2t_inference",
+        "--s2t_train_config",
+        str(exp / "config.yaml"),
+        "--s2t_model_file",
+        str(exp / MODEL),
+        *args,
+    )
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("toy")
@@ -94,12 +106,8 @@ def test_frozen_backbone_is_unchanged_and_gates_trained(dense_exp, gated_run):
 def test_cli_decodes_test_set(corpus, gated_run, tmp_path, mode):
     exp, _ = gated_run
     out = tmp_path / mode
-    run(
-        "espnet_dynprune.bin.s2t_inference",
-        "--s2t_train_config",
-        str(exp / "config.yaml"),
-        "--s2t_model_file",
-        str(exp / MODEL),
+    run_inference(
+        exp,
         "--data_path_and_name_and_type",
         f"{corpus.test_dir / 'wav.scp'},speech,sound",
         "--lang_sym",
@@ -137,17 +145,7 @@ def test_decode_list_decodes_sets_and_modes_with_one_model_load(
         f"{tmp_path / 'st'} {wav_scp} - deu st_eng predicted\n"
         f"{tmp_path / 'asr'} {wav_scp} {tmp_path / 'first_key'} fra asr dense\n"
     )
-    run(
-        "espnet_dynprune.bin.s2t_inference",
-        "--s2t_train_config",
-        str(exp / "config.yaml"),
-        "--s2t_model_file",
-        str(exp / MODEL),
-        "--decode_list",
-        str(decode_list),
-        "--beam_size",
-        "2",
-    )
+    run_inference(exp, "--decode_list", str(decode_list), "--beam_size", "2")
     s2t = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
     for out, lang, task, mode, wanted in (
         ("st", "<deu>", "<st_eng>", "predicted", keys),
