@@ -148,9 +148,7 @@ def read_decode_list(path: Path) -> List[Decoding]:
 def _decodings(loop: Dict[str, Any], options: Dict[str, Any]) -> List[Decoding]:
     """The ``--decode_list`` lines, or the one decoding of ESPnet's options."""
     if loop["decode_list"] is not None:
-        given = [k for k in _PER_DECODING_OPTIONS if loop[k]] + (
-            ["key_file"] if loop["key_file"] else []
-        )
+        given = [k for k in (*_PER_DECODING_OPTIONS, "key_file") if loop[k]]
         if given:
             raise ValueError(f"--decode_list replaces --{', --'.join(given)}")
         return read_decode_list(loop["decode_list"])

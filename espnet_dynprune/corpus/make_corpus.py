@@ -336,9 +336,10 @@ the parent, inherited by the forked workers (the library backend cannot be
 pickled)."""
 
 
-def _speak(spec: UtteranceSpec, room: int) -> tuple[np.ndarray, tuple[int, ...]]:
+def _speak(spec: UtteranceSpec, room: int | None) -> tuple[np.ndarray, tuple[int, ...]]:
     """The speech of ``spec``'s first sentence, then of each further one (after
-    its pause) that fits in ``room`` samples; and which sentences were spoken.
+    its pause) that fits in ``room`` samples (``None``: the first one only); and
+    which sentences were spoken.
 
     Raises:
         SynthesisError: eSpeak NG failed, or the first sentence does not fit.
@@ -347,7 +348,7 @@ def _speak(spec: UtteranceSpec, room: int) -> tuple[np.ndarray, tuple[int, ...]]
     spoken: list[int] = []
     used = 0
     for index, sentence in enumerate(spec.sentences):
-        if index and (not room or room - used < _MIN_SENTENCE_SAMPLES):
+        if index and (room is None or room - used < _MIN_SENTENCE_SAMPLES):
             break  # without a fixed length: one sentence; or the segment is full
         try:
             speech = _clean_speech(
@@ -359,7 +360,7 @@ def _speak(spec: UtteranceSpec, room: int) -> tuple[np.ndarray, tuple[int, ...]]
         except SynthesisError as error:
             raise SynthesisError(f"utterance {spec.utt_id}: {error}") from error
         pause = round(sentence.pause_seconds * SAMPLE_RATE) if parts else 0
-        if room and used + pause + speech.size > room:
+        if room is not None and used + pause + speech.size > room:
             if not parts:
                 raise SynthesisError(
                     f"utterance {spec.utt_id}: {speech.size / SAMPLE_RATE:.2f} s of "
@@ -378,16 +379,9 @@ def _render(job: tuple[UtteranceSpec, Path]) -> tuple[int, tuple[int, ...]]:
     the indices of the sentences spoken."""
     spec, path = job
     lead, trail = (round(seconds * SAMPLE_RATE) for seconds in spec.pad_seconds)
-    room = (
-        max(_worker["segment_samples"] - lead, 0) if _worker["segment_samples"] else 0
-    )
-    if _worker["segment_samples"] and not room:
-        raise SynthesisError(
-            f"utterance {spec.utt_id}: no room for speech in the segment after its "
-            f"{lead / SAMPLE_RATE:.2f} s lead-in; raise --segment_seconds"
-        )
-    speech, spoken = _speak(spec, room)
-    length = _worker["segment_samples"] or speech.size + lead + trail
+    segment = _worker["segment_samples"]
+    speech, spoken = _speak(spec, segment - lead if segment else None)
+    length = segment or speech.size + lead + trail
     speech = np.pad(speech, (lead, min(trail, length - lead - speech.size)))
     rng = np.random.default_rng(spec.seed)
     noise = make_noise(spec.noise, length, rng, _worker["babble_bank"])

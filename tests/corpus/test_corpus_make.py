@@ -146,7 +146,11 @@ def test_fixed_length_segments_are_filled_with_sentences_and_noise(tmp_path):
     specs = {
         spec.utt_id: spec
         for spec in plan_split(
-            "train", PAIRS, corpus_module._counts(18, len(PAIRS)), 3, 5
+            "train",
+            PAIRS,
+            corpus_module._counts(18, len(PAIRS)),
+            seed=3,
+            sentences_per_utterance=corpus_module._SENTENCE_CANDIDATES,
         )
     }
     texts = _read(out / "train" / "text_ctc")

@@ -179,12 +179,12 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             done
         done
         [ "${#todo[@]}" -eq 0 ] && continue
-        jobs=$(find "${list_dir}" -name 'decode.*.list' | wc -l)
+        n_jobs=$(find "${list_dir}" -name 'decode.*.list' | wc -l)
         log "stage 6: decoding ${#todo[@]} (test set, gate mode) pairs with ${model_dir}" \
-            "in ${jobs} jobs (logs: ${list_dir}/decode.*.log)"
+            "in ${n_jobs} jobs (logs: ${list_dir}/decode.*.log)"
         # shellcheck disable=SC2086
         OMP_NUM_THREADS=${decode_threads} \
-            ${decode_cmd} JOB=1:${jobs} "${list_dir}/decode.JOB.log" \
+            ${decode_cmd} JOB=1:${n_jobs} "${list_dir}/decode.JOB.log" \
             python -m espnet_dynprune.bin.s2t_inference \
             --s2t_train_config "${model_dir}/config.yaml" \
             --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
