@@ -16,7 +16,12 @@ import yaml
 from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
-from espnet_dynprune.registration import DECODER_NAME, ENCODER_NAME, MODEL_NAME
+from espnet_dynprune.registration import (
+    ALIGNED_MODEL_NAME,
+    DECODER_NAME,
+    ENCODER_NAME,
+    MODEL_NAME,
+)
 
 __all__ = [
     "apply_gate_options",
@@ -33,6 +38,8 @@ _STOCK_CLASSES = {
     "encoder": ("e_branchformer", ENCODER_NAME),
     "decoder": ("transformer", DECODER_NAME),
 }
+# Models whose weights are ESPnet's S2T model's, with training-only options.
+_TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ("word_alignment_weight",)}
 
 
 def gated_config(
@@ -42,10 +49,16 @@ def gated_config(
 ) -> Dict[str, Any]:
     """A copy of a stock S2T config with the gated classes and gate options.
 
+    A ``model: word_aligned`` config counts as stock (its weights are ESPnet's);
+    its training-only options are dropped.
+
     Raises:
         ValueError: the config uses classes that have no gated counterpart.
     """
     gated = dict(config)
+    training_only = _TRAINING_VARIANTS.get(gated.get("model"), ())
+    if training_only:
+        gated["model"] = _STOCK_CLASSES["model"][0]
     for key, (stock, plugin) in _STOCK_CLASSES.items():
         name = gated.get(key, "espnet" if key == "model" else None)
         if name not in (stock, plugin):
@@ -54,7 +67,11 @@ def gated_config(
                 f"counterpart ({plugin!r})"
             )
         gated[key] = plugin
-    model_conf = dict(gated.get("model_conf") or {})
+    model_conf = {
+        key: value
+        for key, value in (gated.get("model_conf") or {}).items()
+        if key not in training_only
+    }
     model_conf["sparsity_conf"] = dict(sparsity_conf)
     if gate_predictor_conf is not None:
         model_conf["gate_predictor_conf"] = dict(gate_predictor_conf)

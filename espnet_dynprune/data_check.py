@@ -6,7 +6,7 @@ stage can be fixed and re-run.
 
 import re
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 import soundfile as sf
 
@@ -14,6 +14,7 @@ __all__ = ["check_data_dir"]
 
 _PREFIX = re.compile(r"^<[a-z]{3}><(asr|st_[a-z]{3})>")
 REQUIRED = ("wav.scp", "text", "text_prev", "text_ctc")
+WORD_BOUNDS = "word_bounds"  # optional: word timings for model: word_aligned
 
 
 def _entries(path: Path) -> dict:
@@ -48,14 +49,45 @@ def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
     for key, (number, text) in files["text_ctc"].items():
         if not text:
             problems.append(f"{data_dir}/text_ctc:{number}: {key}: empty transcript")
+    lengths = {}
     for key, (number, path) in files["wav.scp"].items():
         try:
             audio, rate = sf.read(path, dtype="float32")
         except Exception as error:  # soundfile raises several types
             problems.append(f"{data_dir}/wav.scp:{number}: {key}: {path}: {error}")
             continue
+        lengths[key] = audio.size
         if rate != sample_rate:
             problems.append(f"{data_dir}/wav.scp:{number}: {key}: {rate} Hz audio")
         elif audio.size == 0:
             problems.append(f"{data_dir}/wav.scp:{number}: {key}: empty audio")
+    if (data_dir / WORD_BOUNDS).is_file():
+        problems += _word_bound_problems(data_dir, files["text_ctc"], lengths)
+    return problems
+
+
+def _word_bound_problems(
+    data_dir: Path, transcripts: dict, lengths: Dict[str, int]
+) -> List[str]:
+    """``word_bounds``: per utterance of ``text_ctc``, one ordered (start, end)
+    sample pair per word, inside the audio."""
+    bounds = _entries(data_dir / WORD_BOUNDS)
+    if set(bounds) != set(transcripts):
+        diff = sorted(set(bounds) ^ set(transcripts))[:5]
+        return [f"{data_dir / WORD_BOUNDS}: utterance ids differ from text_ctc {diff}"]
+    problems = []
+    for key, (number, value) in bounds.items():
+        where = f"{data_dir / WORD_BOUNDS}:{number}: {key}"
+        try:
+            samples = [int(field) for field in value.split()]
+        except ValueError:
+            problems.append(f"{where}: not integers")
+            continue
+        words = len(transcripts[key][1].split())
+        if len(samples) != 2 * words:
+            problems.append(f"{where}: {len(samples)} values for {words} words")
+        elif samples != sorted(samples) or samples[0] < 0:
+            problems.append(f"{where}: bounds out of order")
+        elif key in lengths and samples[-1] > lengths[key]:
+            problems.append(f"{where}: bounds past the audio ({lengths[key]} samples)")
     return problems

@@ -10,13 +10,21 @@ through the pickled model class or the entry point).
 from espnet2.tasks import asr, s2t
 from espnet2.train.class_choices import ClassChoices
 
+from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel
 from espnet_dynprune.decoder import GatedTransformerDecoder
 from espnet_dynprune.encoder import GatedEBranchformerEncoder
 from espnet_dynprune.models import ESPnetDynPruneASRModel, ESPnetDynPruneS2TModel
 
-__all__ = ["MODEL_NAME", "ENCODER_NAME", "DECODER_NAME", "register"]
+__all__ = [
+    "MODEL_NAME",
+    "ALIGNED_MODEL_NAME",
+    "ENCODER_NAME",
+    "DECODER_NAME",
+    "register",
+]
 
 MODEL_NAME = "dynprune"
+ALIGNED_MODEL_NAME = "word_aligned"
 ENCODER_NAME = "gated_e_branchformer"
 DECODER_NAME = "gated_transformer"
 
@@ -31,8 +39,10 @@ def _add(choices: ClassChoices, name: str, cls: type) -> None:
 
 
 def register() -> None:
-    """Add ``dynprune``, ``gated_e_branchformer`` and ``gated_transformer``."""
+    """Add ``dynprune``, ``gated_e_branchformer`` and ``gated_transformer``, and
+    the S2T model ``word_aligned``."""
     for task, model in ((s2t, ESPnetDynPruneS2TModel), (asr, ESPnetDynPruneASRModel)):
         _add(task.model_choices, MODEL_NAME, model)
         _add(task.encoder_choices, ENCODER_NAME, GatedEBranchformerEncoder)
         _add(task.decoder_choices, DECODER_NAME, GatedTransformerDecoder)
+    _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)

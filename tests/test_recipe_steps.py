@@ -54,6 +54,25 @@ def test_bad_entries_are_named(tmp_path):
     assert "u1" in problems and "u1.wav" in problems
 
 
+def test_word_bounds_are_checked(tmp_path):
+    data = write_dir(tmp_path / "d")
+    lines = [
+        "u1 0 400 400 800 800 1600",  # good: 3 words
+        "u2 0 400 800 400 900 1000",  # out of order
+        "u3 0 400 400 800 800 2000",  # past the 1600-sample audio
+    ]
+    (data / "word_bounds").write_text("\n".join(lines) + "\n")
+    problems = check_data_dir(data)
+    assert len(problems) == 2
+    assert "word_bounds:2: u2: bounds out of order" in problems[0]
+    assert "word_bounds:3: u3: bounds past the audio (1600 samples)" in problems[1]
+    (data / "word_bounds").write_text("u1 0 400\nu2 0 1\nu3 0 x\n")
+    problems = "\n".join(check_data_dir(data))
+    assert "u1: 2 values for 3 words" in problems and "u3: not integers" in problems
+    (data / "word_bounds").write_text("u1 0 400 400 800 800 1600\n")
+    assert "utterance ids differ from text_ctc ['u2', 'u3']" in check_data_dir(data)[0]
+
+
 def test_token_list_keeps_special_symbols_whole(tmp_path):
     data = write_dir(tmp_path / "train", audio=False)
     tokens, model = build_token_list(data, tmp_path / "tok", 20, 1.0, 0.5)

@@ -4,19 +4,20 @@ Usage:
     python -m espnet_dynprune.bin.s2t_train --config conf/train_gated.yaml ...
 
 Takes every option of ``python -m espnet2.bin.s2t_train``; the config may use
-``model: dynprune``, ``encoder: gated_e_branchformer``, ``decoder: gated_transformer``.
+``model: dynprune``, ``encoder: gated_e_branchformer``, ``decoder: gated_transformer``,
+or ``model: word_aligned`` with a ``word_bounds`` input
+(``--train_data_path_and_name_and_type data/train/word_bounds,word_bounds,text_int``).
 """
 
 from typing import List, Optional
 
-from espnet2.tasks.s2t import S2TTask
-
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
+from espnet_dynprune.aligned_model import WordBoundsS2TTask
 
 
 def main(cmd: Optional[List[str]] = None) -> None:
     """Run ESPnet's S2T trainer."""
-    S2TTask.main(cmd=cmd)
+    WordBoundsS2TTask.main(cmd=cmd)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import soxr
 
 __all__ = [
     "NOISE_KINDS",
+    "loud_span",
     "make_babble_bank",
     "make_noise",
     "mix_at_snr",
@@ -32,16 +33,22 @@ def pcm_to_float(samples: np.ndarray) -> np.ndarray:
     return samples.astype(np.float32) / 32768.0
 
 
+def loud_span(signal: np.ndarray, threshold: float = 0.01) -> slice:
+    """The span from the first to the last sample louder than ``threshold`` x the
+    peak (all of a silent signal)."""
+    loud = np.flatnonzero(np.abs(signal) > threshold * np.abs(signal).max(initial=0))
+    if loud.size == 0:
+        return slice(0, signal.size)
+    return slice(int(loud[0]), int(loud[-1]) + 1)
+
+
 def trim_silence(signal: np.ndarray, threshold: float = 0.01) -> np.ndarray:
     """Cuts leading and trailing samples quieter than ``threshold`` x the peak.
 
     Returns:
         The trimmed signal (the input if it is silent).
     """
-    loud = np.flatnonzero(np.abs(signal) > threshold * np.abs(signal).max(initial=0))
-    if loud.size == 0:
-        return signal
-    return signal[loud[0] : loud[-1] + 1]
+    return signal[loud_span(signal, threshold)]
 
 
 def resample(signal: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:

@@ -16,8 +16,10 @@ Protocol on stdin/stdout: a request is a 4-byte little-endian length and a
 UTF-8 JSON object ``{"text", "voice", "rate", "pitch", "seed"}``; every
 message of the server (one on start-up, one per request) is a status byte
 (0: ok, 1: error), a 4-byte length and the payload: the sample rate as text on
-start-up, little-endian int16 samples, or an error message. The server stops
-at the end of its input.
+start-up, the word events and samples of a request (a 4-byte word count, per
+word its 1-based character position and first sample as two int32, then int16
+samples; all little-endian), or an error message. The server stops at the end
+of its input.
 """
 
 from __future__ import annotations
@@ -40,8 +42,28 @@ _CHARS_UTF8 = 1
 _HEADER = struct.Struct("<BI")
 _LENGTH = struct.Struct("<I")
 
+_EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
+_WORD = struct.Struct("<ii")
+
+
+class _Event(ctypes.Structure):
+    """``espeak_EVENT`` of speak_lib.h."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),  # 1-based character index
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),  # milliseconds
+        ("sample", ctypes.c_int),  # sample index in the output
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
+
+
 _SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
 
 
@@ -80,16 +102,25 @@ class _Engine:
         self.lib = lib
         self.libc = ctypes.CDLL(None)
         self.chunks: list[bytes] = []
+        self.words: list[tuple[int, int]] = []
         self.callback = _SynthCallback(self._collect)
         lib.espeak_SetSynthCallback(self.callback)
 
     def _collect(self, samples, num_samples: int, events) -> int:
         if num_samples > 0:
             self.chunks.append(ctypes.string_at(samples, 2 * num_samples))
+        index = 0
+        while events[index].type != _EVENT_LIST_TERMINATED:
+            event = events[index]
+            if event.type == _EVENT_WORD:
+                self.words.append((event.text_position, event.sample))
+            index += 1
         return 0
 
     def synthesize(self, request: dict) -> bytes:
-        """Returns int16 samples (native byte order) for a request."""
+        """Returns the word events and int16 samples (native byte order) of a
+        request: a count, then (1-based character position, first sample) of
+        each word eSpeak NG announced, then the samples."""
         lib = self.lib
         if lib.espeak_SetVoiceByName(request["voice"].encode()) != 0:
             raise ValueError(f"unknown eSpeak NG voice {request['voice']!r}")
@@ -107,7 +138,8 @@ class _Engine:
             raise RuntimeError(f"espeak_Synth failed with status {status}")
         if not self.chunks:
             raise RuntimeError("eSpeak NG returned no audio")
-        return b"".join(self.chunks)
+        words = b"".join(_WORD.pack(*word) for word in self.words)
+        return _LENGTH.pack(len(self.words)) + words + b"".join(self.chunks)
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:

@@ -4,7 +4,9 @@ A directory holds one line per utterance, sorted by utterance id, in
 ``wav.scp``, ``text`` (S2T target with its ``<lang><task><notimestamps>``
 prefix), ``text_prev`` (``<na>``: no previous sentence), ``text_ctc``
 (source-language transcript), ``utt2spk``, ``utt2num_samples``, ``utt2lang``
-and ``utt2task``, plus ``spk2utt``.
+and ``utt2task``, plus ``spk2utt``; and ``word_bounds`` (the first and
+end sample of each word of ``text_ctc``, ESPnet ``text_int``) when every
+utterance has them.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class KaldiEntry:
         pair: Source language and task.
         target: Target text without prefix (transcript or translation).
         source: Source-language transcript.
+        word_bounds: (start, end) sample pairs, flattened, one pair per word of
+            ``source``; ``None`` if unknown.
     """
 
     utt_id: str
@@ -54,6 +58,7 @@ class KaldiEntry:
     pair: TaskPair
     target: str
     source: str
+    word_bounds: tuple[int, ...] | None = None
 
 
 def _check(entry: KaldiEntry) -> None:
@@ -71,6 +76,15 @@ def _check(entry: KaldiEntry) -> None:
         raise ValueError(f"utterance {entry.utt_id}: line break in a transcript")
     if entry.num_samples <= 0:
         raise ValueError(f"utterance {entry.utt_id}: no audio samples")
+    if entry.word_bounds is not None and (
+        len(entry.word_bounds) != 2 * len(entry.source.split())
+        or list(entry.word_bounds) != sorted(entry.word_bounds)
+        or not 0 <= entry.word_bounds[0] <= entry.word_bounds[-1] <= entry.num_samples
+    ):
+        raise ValueError(
+            f"utterance {entry.utt_id}: word_bounds must be ordered (start, end) "
+            "pairs inside the audio, one per word of the transcript"
+        )
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -115,6 +129,14 @@ def write_data_dir(directory: Path, entries: Iterable[KaldiEntry]) -> None:
     }
     for name, column in columns.items():
         _write_lines(directory / name, (f"{e.utt_id} {column(e)}" for e in ordered))
+    bounds = directory / "word_bounds"
+    if all(entry.word_bounds is not None for entry in ordered):
+        _write_lines(
+            bounds,
+            (f"{e.utt_id} {' '.join(map(str, e.word_bounds))}" for e in ordered),
+        )
+    else:
+        bounds.unlink(missing_ok=True)
     _write_lines(
         directory / "spk2utt",
         (f"{spk} {' '.join(utts)}" for spk, utts in sorted(speakers.items())),

@@ -32,13 +32,13 @@ from tqdm import tqdm
 
 from espnet_dynprune.corpus.augment import (
     NOISE_KINDS,
+    loud_span,
     make_babble_bank,
     make_noise,
     mix_at_snr,
     pcm_to_float,
     resample,
     scale_to_peak,
-    trim_silence,
 )
 from espnet_dynprune.corpus.kaldi_dir import KaldiEntry, write_data_dir
 from espnet_dynprune.corpus.languages import (
@@ -52,6 +52,7 @@ from espnet_dynprune.corpus.languages import (
 )
 from espnet_dynprune.corpus.sentences import render, sample_meaning
 from espnet_dynprune.corpus.tts import (
+    Speech,
     SynthesisError,
     Synthesizer,
     VoiceSettings,
@@ -307,11 +308,34 @@ def plan_split(
 
 def _clean_speech(
     synthesizer: Synthesizer, text: str, voice: VoiceSettings, seed: int
-) -> np.ndarray:
-    """Synthesizes, trims the edges and resamples to :data:`SAMPLE_RATE`."""
-    pcm = synthesizer.synthesize(text, voice, seed)
-    speech = trim_silence(pcm_to_float(pcm))
-    return resample(speech, synthesizer.sample_rate, SAMPLE_RATE)
+) -> Speech:
+    """Synthesizes, trims the edges and resamples to :data:`SAMPLE_RATE`; word
+    onsets follow the trimming and resampling."""
+    speech = synthesizer.synthesize(text, voice, seed)
+    samples = pcm_to_float(speech.samples)
+    span = loud_span(samples)
+    samples = resample(samples[span], synthesizer.sample_rate, SAMPLE_RATE)
+    onsets = None
+    if speech.word_onsets is not None:
+        scale = SAMPLE_RATE / synthesizer.sample_rate
+        onsets = tuple(
+            min(max(round((onset - span.start) * scale), 0), samples.size - 1)
+            for onset in speech.word_onsets
+        )
+    return Speech(samples, onsets)
+
+
+def _word_bounds(speech: Speech, offset: int) -> list[int] | None:
+    """(start, end) sample pairs of the words of ``speech`` placed at ``offset``:
+    each word ends where the next starts, the last one with the speech."""
+    if speech.word_onsets is None:
+        return None
+    ends = speech.word_onsets[1:] + (speech.samples.size,)
+    return [
+        offset + sample
+        for onset, end in zip(speech.word_onsets, ends, strict=True)
+        for sample in (onset, end)
+    ]
 
 
 def _babble_bank(
@@ -325,7 +349,9 @@ def _babble_bank(
         text = render(sample_meaning(rng), lang)
         _, voice = _voice(rng, lang)
         clips.append(
-            _clean_speech(synthesizer, text, voice, int(rng.integers(_MAX_SEED)))
+            _clean_speech(
+                synthesizer, text, voice, int(rng.integers(_MAX_SEED))
+            ).samples
         )
     return make_babble_bank(clips, rng)
 
@@ -336,16 +362,20 @@ the parent, inherited by the forked workers (the library backend cannot be
 pickled)."""
 
 
-def _speak(spec: UtteranceSpec, room: int | None) -> tuple[np.ndarray, tuple[int, ...]]:
+def _speak(
+    spec: UtteranceSpec, room: int | None
+) -> tuple[np.ndarray, tuple[int, ...], list[int] | None]:
     """The speech of ``spec``'s first sentence, then of each further one (after
-    its pause) that fits in ``room`` samples (``None``: the first one only); and
-    which sentences were spoken.
+    its pause) that fits in ``room`` samples (``None``: the first one only);
+    which sentences were spoken; and the words' (start, end) samples, if eSpeak
+    NG told where every word starts.
 
     Raises:
         SynthesisError: eSpeak NG failed, or the first sentence does not fit.
     """
     parts: list[np.ndarray] = []
     spoken: list[int] = []
+    bounds: list[int] | None = []
     used = 0
     for index, sentence in enumerate(spec.sentences):
         if index and (room is None or room - used < _MIN_SENTENCE_SAMPLES):
@@ -360,39 +390,45 @@ def _speak(spec: UtteranceSpec, room: int | None) -> tuple[np.ndarray, tuple[int
         except SynthesisError as error:
             raise SynthesisError(f"utterance {spec.utt_id}: {error}") from error
         pause = round(sentence.pause_seconds * SAMPLE_RATE) if parts else 0
-        if room is not None and used + pause + speech.size > room:
+        size = speech.samples.size
+        if room is not None and used + pause + size > room:
             if not parts:
                 raise SynthesisError(
-                    f"utterance {spec.utt_id}: {speech.size / SAMPLE_RATE:.2f} s of "
+                    f"utterance {spec.utt_id}: {size / SAMPLE_RATE:.2f} s of "
                     f"speech do not fit in the segment; raise --segment_seconds "
                     "(and the recipe's speech_length with it)"
                 )
             continue
-        parts += [np.zeros(pause, dtype=speech.dtype), speech]
+        words = _word_bounds(speech, used + pause)
+        bounds = None if bounds is None or words is None else bounds + words
+        parts += [np.zeros(pause, dtype=speech.samples.dtype), speech.samples]
         spoken.append(index)
-        used += pause + speech.size
-    return np.concatenate(parts), tuple(spoken)
+        used += pause + size
+    return np.concatenate(parts), tuple(spoken), bounds
 
 
-def _render(job: tuple[UtteranceSpec, Path]) -> tuple[int, tuple[int, ...]]:
-    """Synthesizes, augments and writes one utterance; returns its length and
-    the indices of the sentences spoken."""
+def _render(
+    job: tuple[UtteranceSpec, Path],
+) -> tuple[int, tuple[int, ...], tuple[int, ...] | None]:
+    """Synthesizes, augments and writes one utterance; returns its length, the
+    indices of the sentences spoken and its word bounds (see :func:`_speak`)."""
     spec, path = job
     lead, trail = (round(seconds * SAMPLE_RATE) for seconds in spec.pad_seconds)
     segment = _worker["segment_samples"]
-    speech, spoken = _speak(spec, segment - lead if segment else None)
+    speech, spoken, bounds = _speak(spec, segment - lead if segment else None)
     length = segment or speech.size + lead + trail
     speech = np.pad(speech, (lead, min(trail, length - lead - speech.size)))
     rng = np.random.default_rng(spec.seed)
     noise = make_noise(spec.noise, length, rng, _worker["babble_bank"])
     samples = scale_to_peak(mix_at_snr(speech, noise, spec.snr_db), spec.peak)
     sf.write(path, samples, SAMPLE_RATE, subtype="PCM_16")
-    return samples.size, spoken
+    words = None if bounds is None else tuple(lead + sample for sample in bounds)
+    return samples.size, spoken, words
 
 
 def _render_all(
     specs: list[UtteranceSpec], paths: list[Path], nj: int, desc: str
-) -> list[tuple[int, tuple[int, ...]]]:
+) -> list[tuple[int, tuple[int, ...], tuple[int, ...] | None]]:
     """Renders utterances with ``nj`` processes, in order, with a progress bar."""
     jobs = list(zip(specs, paths, strict=True))
     if nj == 1:
@@ -487,11 +523,14 @@ def make_corpus(
                 pair=spec.pair,
                 target=" ".join(spec.sentences[i].target for i in spoken),
                 source=" ".join(spec.sentences[i].source for i in spoken),
+                word_bounds=words,
             )
-            for spec, path, (length, spoken) in zip(specs, paths, rendered, strict=True)
+            for spec, path, (length, spoken, words) in zip(
+                specs, paths, rendered, strict=True
+            )
         ]
-        lengths = [length for length, _ in rendered]
-        sentences = sum(len(spoken) for _, spoken in rendered)
+        lengths = [length for length, _, _ in rendered]
+        sentences = sum(len(spoken) for _, spoken, _ in rendered)
         write_data_dir(out / split, entries)
         if split == "test":
             for pair in pairs:

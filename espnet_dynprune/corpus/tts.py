@@ -36,6 +36,7 @@ __all__ = [
     "CommandSynthesizer",
     "EspeakNotFoundError",
     "LibrarySynthesizer",
+    "Speech",
     "SynthesisError",
     "Synthesizer",
     "VoiceSettings",
@@ -53,6 +54,7 @@ INSTALL_HINT = (
 _SERVER = "espeak_server.py"
 _HEADER = struct.Struct("<BI")
 _LENGTH = struct.Struct("<I")
+_WORD = struct.Struct("<ii")
 
 
 class EspeakNotFoundError(RuntimeError):
@@ -78,6 +80,69 @@ class VoiceSettings:
     pitch: int = 50
 
 
+@dataclass(frozen=True)
+class Speech:
+    """Synthesized speech.
+
+    Attributes:
+        samples: int16 samples, shape ``(num_samples,)``.
+        word_onsets: First sample of each space-separated word of the text,
+            from eSpeak NG's word events (see :func:`word_onsets`); ``None``
+            where the backend cannot tell (the command).
+    """
+
+    samples: np.ndarray
+    word_onsets: tuple[int, ...] | None = None
+
+
+def word_onsets(
+    text: str, events: list[tuple[int, int]], num_samples: int
+) -> tuple[int, ...] | None:
+    """Maps eSpeak NG word events to the space-separated words of ``text``.
+
+    eSpeak NG announces most words, parts of some (``vingt-deux``) and skips
+    others (English ``the`` before a noun). A word's onset is the first sample
+    of the events inside it; words without one share the span of the announced
+    word before them (from its onset to the next announced onset, or the end),
+    split by character count.
+
+    Args:
+        text: The synthesized text.
+        events: (1-based character position, first sample) per announced word.
+        num_samples: Length of the speech.
+
+    Returns:
+        Non-decreasing onsets, one per word; ``None`` if nothing was announced
+        or the events go backwards.
+    """
+    words, spans, start = [], [], 0
+    for word in text.split(" "):
+        if word:
+            words.append(word)
+            spans.append((start, start + len(word)))
+        start += len(word) + 1
+    announced = [
+        min((sample for at, sample in events if lo < at <= hi), default=None)
+        for lo, hi in spans
+    ]
+    if all(onset is None for onset in announced):
+        return None
+    announced[0] = 0 if announced[0] is None else announced[0]
+    onsets: list[int] = []
+    anchors = [index for index, onset in enumerate(announced) if onset is not None]
+    for anchor, following in zip(anchors, anchors[1:] + [len(words)], strict=True):
+        begin = announced[anchor]
+        end = announced[following] if following < len(words) else num_samples
+        weights = [len(word) + 1 for word in words[anchor:following]]
+        done = 0
+        for weight in weights:
+            onsets.append(begin + round((end - begin) * done / sum(weights)))
+            done += weight
+    if onsets != sorted(onsets):
+        return None
+    return tuple(onsets)
+
+
 class Synthesizer(ABC):
     """Text to 16-bit mono PCM with eSpeak NG.
 
@@ -90,7 +155,7 @@ class Synthesizer(ABC):
     description: str
 
     @abstractmethod
-    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> np.ndarray:
+    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> Speech:
         """Synthesizes ``text``.
 
         Args:
@@ -99,7 +164,7 @@ class Synthesizer(ABC):
             seed: Seed of eSpeak NG's random generators (breathy voices).
 
         Returns:
-            The samples, an int16 array of shape ``(num_samples,)``.
+            The samples and, if the backend tells, where each word starts.
 
         Raises:
             SynthesisError: If eSpeak NG fails or returns no audio.
@@ -167,7 +232,7 @@ class LibrarySynthesizer(Synthesizer):
             return int(payload)
         return self.sample_rate
 
-    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> np.ndarray:
+    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> Speech:
         self._connect()
         request = json.dumps(
             {
@@ -184,7 +249,13 @@ class LibrarySynthesizer(Synthesizer):
         if status != 0:
             message = payload.decode(errors="replace")
             raise SynthesisError(f"{message} ({settings.voice}, {text!r})")
-        return np.frombuffer(payload, dtype=np.int16).copy()
+        (count,) = _LENGTH.unpack_from(payload)
+        events = [
+            _WORD.unpack_from(payload, _LENGTH.size + index * _WORD.size)
+            for index in range(count)
+        ]
+        pcm = np.frombuffer(payload[_LENGTH.size + count * _WORD.size :], np.int16)
+        return Speech(pcm.copy(), word_onsets(text, events, pcm.size))
 
 
 class CommandSynthesizer(Synthesizer):
@@ -193,6 +264,7 @@ class CommandSynthesizer(Synthesizer):
     Args:
         executable: Path of ``espeak-ng``.
 
+    The command does not tell where words start (no ``word_onsets``).
     Without the ``-D`` option (eSpeak NG 1.52 and later), breathy variants
     (``f2``, ``f3``, ``f5``) get time-seeded noise and are not bit-reproducible.
     """
@@ -227,9 +299,9 @@ class CommandSynthesizer(Synthesizer):
             )
         return result.stdout
 
-    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> np.ndarray:
+    def synthesize(self, text: str, settings: VoiceSettings, seed: int) -> Speech:
         samples, _ = sf.read(io.BytesIO(self._run(text, settings)), dtype="int16")
-        return samples.reshape(-1)
+        return Speech(samples.reshape(-1))
 
 
 def load_synthesizer() -> Synthesizer:

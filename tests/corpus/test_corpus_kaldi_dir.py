@@ -1,5 +1,7 @@
 """Kaldi-style data directories: sorted, complete, validated."""
 
+from dataclasses import replace
+
 import pytest
 
 from espnet_dynprune.corpus.kaldi_dir import DATA_FILES, KaldiEntry, write_data_dir
@@ -57,3 +59,20 @@ def test_bad_entries_are_named_and_nothing_is_written(tmp_path, entry, message):
 def test_duplicate_ids(tmp_path):
     with pytest.raises(ValueError, match="duplicate"):
         write_data_dir(tmp_path, [_entry("deu_m1-a"), _entry("deu_m1-a")])
+
+
+def test_word_bounds_written_when_every_utterance_has_them(tmp_path):
+    timed = [replace(_entry(f"deu_m1-{n}"), word_bounds=(0, 10, 12, 30)) for n in "ab"]
+    write_data_dir(tmp_path, timed)
+    assert (tmp_path / "word_bounds").read_text() == (
+        "deu_m1-a 0 10 12 30\ndeu_m1-b 0 10 12 30\n"
+    )
+    write_data_dir(tmp_path, [timed[0], _entry("deu_m1-b")])  # one without
+    assert not (tmp_path / "word_bounds").exists()
+
+
+@pytest.mark.parametrize("bounds", [(0, 10), (10, 0, 12, 30), (0, 10, 12, 16001)])
+def test_bad_word_bounds_are_refused(tmp_path, bounds):
+    entry = replace(_entry("deu_m1-a"), word_bounds=bounds)
+    with pytest.raises(ValueError, match="deu_m1-a: word_bounds must be ordered"):
+        write_data_dir(tmp_path, [entry])

@@ -21,6 +21,7 @@ from espnet_dynprune.corpus.make_corpus import (
 from espnet_dynprune.corpus.tts import (
     INSTALL_HINT,
     EspeakNotFoundError,
+    LibrarySynthesizer,
     SynthesisError,
 )
 
@@ -91,12 +92,15 @@ def test_plan_is_balanced_and_unique():
     assert len(set(sources)) == len(sources) == 3 * len(specs)
 
 
-def test_corpus_layout(corpus):
+def test_corpus_layout(corpus, synthesizer):
     out, summary = corpus
     assert summary.num_utterances == {"train": 18, "dev": 9, "test": 18}
     assert all(seconds > 0 for seconds in summary.seconds.values())
+    # Only the library backends report where words start.
+    timed = isinstance(synthesizer, LibrarySynthesizer)
+    files = set(DATA_FILES) | ({"word_bounds"} if timed else set())
     for split in ["train", "dev", "test"] + [f"test_{pair.name}" for pair in PAIRS]:
-        assert {p.name for p in (out / split).iterdir()} == set(DATA_FILES), split
+        assert {p.name for p in (out / split).iterdir()} == files, split
         lines = (out / split / "text").read_text().splitlines()
         assert lines == sorted(lines)
     texts = _read(out / "test" / "text")
@@ -167,6 +171,29 @@ def test_fixed_length_segments_are_filled_with_sentences_and_noise(tmp_path):
         assert not words and texts[utt_id].startswith(sources[0]), utt_id
         spoken.append(count)
     assert np.mean(spoken) > 1.5  # one sentence lasts about 2 s
+
+
+def test_word_bounds_cover_the_speech(tmp_path, synthesizer):
+    """One (start, end) pair per word of text_ctc, in order, inside the segment;
+    the audio inside the words is louder than outside them (lead-in, pauses
+    between sentences, tail: noise only) by about the SNR."""
+    if not isinstance(synthesizer, LibrarySynthesizer):
+        pytest.skip("only the library backends report word events")
+    out = tmp_path / "segments"
+    make_corpus(out, TINY, seed=5, nj=2, segment_seconds=5.0)
+    texts = _read(out / "train" / "text_ctc")
+    gaps = []
+    for utt_id, line in _read(out / "train" / "word_bounds").items():
+        bounds = [int(value) for value in line.split()]
+        assert len(bounds) == 2 * len(texts[utt_id].split()), utt_id
+        assert bounds == sorted(bounds) and 0 <= bounds[0] and bounds[-1] <= 80000
+        samples, _ = sf.read(_read(out / "train" / "wav.scp")[utt_id])
+        inside = np.zeros(samples.size, bool)
+        for start, end in zip(bounds[::2], bounds[1::2], strict=True):
+            inside[start:end] = True
+        power = [np.mean(samples[mask] ** 2) for mask in (inside, ~inside)]
+        gaps.append(10 * np.log10(power[0] / power[1]))
+    assert np.median(gaps) > 10 and min(gaps) > 3
 
 
 def test_segment_too_short_names_the_utterance(tmp_path, synthesizer):

@@ -79,6 +79,12 @@ data_args() {  # $1: train or valid, $2: data dir
     echo "--$1_shape_file $2/utt2num_samples"
 }
 
+alignment_args() {  # the word timings of train and dev, if stage 1 wrote them
+    [ -f "${datadir}/train/word_bounds" ] && [ -f "${datadir}/dev/word_bounds" ] || return 0
+    echo "--train_data_path_and_name_and_type ${datadir}/train/word_bounds,word_bounds,text_int"
+    echo "--valid_data_path_and_name_and_type ${datadir}/dev/word_bounds,word_bounds,text_int"
+}
+
 train() {  # $1: config, $2: output dir, $3...: extra options
     local config=$1 out=$2
     shift 2
@@ -126,8 +132,9 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ -n "${init_model}" ]; 
         --encoder_target "${encoder_target}" --decoder_target "${targets%% *}"
 elif [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "stage 4: dense baseline -> ${dense_dir} (log: ${dense_dir}/train.log)"
-    # shellcheck disable=SC2086
-    train "${dense_config}" "${dense_dir}" ${dense_args}
+    # Word timings feed model: word_aligned; other models ignore them.
+    # shellcheck disable=SC2046,SC2086
+    train "${dense_config}" "${dense_dir}" $(alignment_args) ${dense_args}
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then

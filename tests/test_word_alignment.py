@@ -1,0 +1,167 @@
+"""model: word_aligned: frame targets from word timings, the loss, ESPnet glue."""
+
+import numpy as np
+import pytest
+import torch
+from espnet2.s2t.espnet_model import ESPnetS2TModel
+from espnet2.tasks.s2t import S2TTask
+
+from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel, WordBoundsS2TTask
+from espnet_dynprune.convert import gated_config
+from espnet_dynprune.word_alignment import (
+    IGNORE_INDEX,
+    frame_targets,
+    word_start_mask,
+)
+
+from model_factory import s2t_args
+
+TOKENS = (
+    ["<blank>", "<unk>", "<na>", "<nolang>", "<deu>", "<asr>", "<st_eng>"]
+    + ["<notimestamps>", "<0.00>", "<30.00>"]
+    + ["\u2581die", "\u2581gr\u00fc", "ne", "\u2581pizza", "s", "\u2581ist"]
+    + ["<sop>", "<sos>", "<eos>"]
+)
+DIE, GRU, NE, PIZZA, S, IST = range(10, 16)
+
+
+def _targets(tokens, bounds, samples=3200, frames=16):
+    return frame_targets(
+        torch.tensor([tokens]),
+        torch.tensor([len(tokens)]),
+        torch.tensor([bounds]),
+        torch.tensor([len(bounds)]),
+        torch.tensor([samples]),
+        torch.tensor([frames]),
+        word_start_mask(TOKENS),
+    )[0].tolist()
+
+
+def test_tokens_spread_over_their_word_and_blank_elsewhere():
+    # 200 samples a frame: "die" 0-800, a pause, "grü|ne" 1000-2000, "pizza"
+    # 2000-2600, noise to the end.
+    targets = _targets([DIE, GRU, NE, PIZZA], [0, 800, 1000, 2000, 2000, 2600])
+    assert targets == [DIE] * 4 + [0] + [GRU] * 3 + [NE] * 2 + [PIZZA] * 3 + [0] * 3
+
+
+def test_every_token_gets_a_frame_in_a_short_word():
+    targets = _targets([PIZZA, S], [0, 200], samples=1000, frames=5)
+    assert targets[:2] == [PIZZA, S] and targets[2:] == [0, 0, 0]
+
+
+def test_disagreeing_words_and_padding_are_ignored():
+    batch = frame_targets(
+        torch.tensor([[DIE, PIZZA, IST], [DIE, PIZZA, -1]]),
+        torch.tensor([3, 2]),
+        torch.tensor([[0, 800, 800, 1600], [0, 800, 800, 1600]]),  # 2 words
+        torch.tensor([4, 4]),
+        torch.tensor([3200, 1600]),
+        torch.tensor([16, 8]),
+        word_start_mask(TOKENS),
+    )
+    assert (batch[0] == IGNORE_INDEX).all()  # 3 words, 2 bound pairs
+    assert (batch[1, 8:] == IGNORE_INDEX).all()
+    assert batch[1, :8].tolist() == [DIE] * 4 + [PIZZA] * 4
+
+
+def _model(weight: float, seed: int = 0) -> ESPnetWordAlignedS2TModel:
+    args = s2t_args(gated=False, model_conf={"word_alignment_weight": weight})
+    args.model, args.token_list = "word_aligned", list(TOKENS)
+    torch.manual_seed(seed)
+    return S2TTask.build_model(args)
+
+
+def _batch(rng: np.random.Generator) -> dict:
+    """Two 0.4-s utterances: "die grüne pizza" and "pizza ist"."""
+    ctc = torch.tensor([[DIE, GRU, NE, PIZZA], [PIZZA, IST, -1, -1]])
+    text = torch.tensor([[4, 5, 7, DIE, GRU, NE, PIZZA], [4, 5, 7, PIZZA, IST, -1, -1]])
+    bounds = torch.tensor(
+        [[0, 2000, 2000, 4000, 4000, 6400], [0, 3000, 3000, 6400, -1, -1]]
+    )
+    return dict(
+        speech=torch.tensor(rng.standard_normal((2, 6400)), dtype=torch.float32),
+        speech_lengths=torch.tensor([6400, 6400]),
+        text=text,
+        text_lengths=torch.tensor([7, 5]),
+        text_prev=torch.tensor([[2], [2]]),
+        text_prev_lengths=torch.tensor([1, 1]),
+        text_ctc=ctc,
+        text_ctc_lengths=torch.tensor([4, 2]),
+        word_bounds=bounds,
+        word_bounds_lengths=torch.tensor([6, 4]),
+    )
+
+
+def test_loss_is_espnets_plus_the_weighted_alignment_loss():
+    """Same weights: ESPnet's stock model gives the loss without the term; the
+    state dict is ESPnet's, so the stock model loads it strictly."""
+    batch = _batch(np.random.default_rng(0))
+    aligned = _model(weight=0.5).eval()
+    stock_args = s2t_args(gated=False)
+    stock_args.token_list = list(TOKENS)
+    stock = S2TTask.build_model(stock_args).eval()
+    assert isinstance(aligned, ESPnetWordAlignedS2TModel)
+    assert type(stock) is ESPnetS2TModel
+    stock.load_state_dict(aligned.state_dict(), strict=True)
+    with torch.no_grad():
+        loss, stats, _ = aligned(**batch)
+        plain = {k: v for k, v in batch.items() if not k.startswith("word_bounds")}
+        stock_loss, _, _ = stock(**plain)
+        unaligned_loss, unaligned_stats, _ = aligned(**plain)
+    assert stats["loss_word_align"] > 0
+    assert loss == pytest.approx(float(stock_loss + 0.5 * stats["loss_word_align"]))
+    assert unaligned_loss == pytest.approx(float(stock_loss))
+    assert "loss_word_align" not in unaligned_stats
+
+
+def test_training_on_the_alignment_teaches_the_ctc_head():
+    """The term alone makes the CTC head's greedy output the word-aligned path."""
+    model = _model(weight=1.0).train()
+    batch = _batch(np.random.default_rng(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    keys = ("speech_lengths", "text_ctc", "text_ctc_lengths", "word_bounds")
+    for _ in range(60):
+        encoded = model.encode(batch["speech"], batch["speech_lengths"])
+        loss = model.word_alignment_loss(
+            *encoded, *(batch[key] for key in keys), batch["word_bounds_lengths"]
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        encoder_out, lengths = model.encode(batch["speech"], batch["speech_lengths"])
+        greedy = model.ctc.argmax(encoder_out)
+    for index, expected in enumerate(([DIE, GRU, NE, PIZZA], [PIZZA, IST])):
+        path = torch.unique_consecutive(greedy[index, : lengths[index]]).tolist()
+        assert [token for token in path if token != 0] == expected
+
+
+def test_bad_weight_and_missing_ctc():
+    with pytest.raises(ValueError, match="word_alignment_weight must be >= 0"):
+        _model(weight=-1.0)
+    args = s2t_args(gated=False, model_conf={"ctc_weight": 0.0})
+    args.model, args.token_list = "word_aligned", list(TOKENS)
+    with pytest.raises(ValueError, match="set ctc_weight > 0"):
+        S2TTask.build_model(args)
+
+
+def test_task_accepts_word_bounds_for_training_only():
+    assert "word_bounds" in WordBoundsS2TTask.optional_data_names(train=True)
+    assert "word_bounds" not in WordBoundsS2TTask.optional_data_names(inference=True)
+    assert "word_bounds" not in S2TTask.optional_data_names(train=True)
+
+
+def test_gated_config_from_a_word_aligned_config():
+    config = {
+        "model": "word_aligned",
+        "model_conf": {"ctc_weight": 0.3, "word_alignment_weight": 1.0},
+        "encoder": "e_branchformer",
+        "decoder": "transformer",
+    }
+    gated = gated_config(config, {"decoder_target": 0.5})
+    assert gated["model"] == "dynprune"
+    assert gated["model_conf"] == {
+        "ctc_weight": 0.3,
+        "sparsity_conf": {"decoder_target": 0.5},
+    }
