@@ -32,7 +32,7 @@ def test_data_sh_is_idempotent(tmp_path, synthesizer):
     args = ("--size", "2", "--langs", "spa", "--nj", "1")
     first = _run(tmp_path, *args)
     assert first.returncode == 0, first.stderr[-2000:]
-    settings = "layout=2 size=2 segment_seconds=5 seed=0 langs=spa\n"
+    settings = "layout=3 size=2 segment_seconds=5 seed=0 langs=spa\n"
     assert (tmp_path / "data/.done").read_text() == settings
     assert (tmp_path / "data/test_spa_st_eng/text").exists()
     wav_path = (tmp_path / "data/train/wav.scp").read_text().split()[1]

@@ -35,7 +35,7 @@ if [ -f ./path.sh ]; then
 fi
 
 marker=${data_dir}/.done
-layout=2  # version of the corpus layout: 2 = segments filled with sentences
+layout=3  # version of the corpus layout: 2 = segments filled with sentences, 3 = word_bounds
 settings="layout=${layout} size=${size} segment_seconds=${segment_seconds} seed=${seed} langs=${langs}"
 if [ -f "${marker}" ] && [ "$(cat "${marker}")" = "${settings}" ]; then
     log "Skip: ${data_dir} already holds the corpus (${settings}); delete ${marker} to rebuild"
