@@ -13,11 +13,18 @@ of ``text_ctc``, flattened (ESPnet ``text_int``); a word is a token that starts
 with sentencepiece's ``▁`` and the tokens after it up to the next such token.
 """
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
-__all__ = ["IGNORE_INDEX", "WORD_START", "frame_targets", "word_start_mask"]
+__all__ = [
+    "IGNORE_INDEX",
+    "WORD_START",
+    "Spans",
+    "frame_targets",
+    "token_spans",
+    "word_start_mask",
+]
 
 IGNORE_INDEX = -100
 """Target of the frames of an utterance whose words and timings disagree."""
@@ -31,34 +38,36 @@ def word_start_mask(token_list: Sequence[str]) -> torch.Tensor:
     return torch.tensor([token.startswith(WORD_START) for token in token_list])
 
 
-def _utterance_targets(
-    tokens: torch.Tensor,
-    bounds: torch.Tensor,
-    word_start: torch.Tensor,
+Spans = List[Optional[List[Tuple[int, int]]]]
+"""Per utterance, the encoder frames ``[lo, hi)`` of each CTC token, or ``None``."""
+
+
+def _utterance_spans(
+    tokens: List[int],
+    bounds: List[int],
+    word_start: List[bool],
     num_frames: int,
     samples_per_frame: float,
-    blank_id: int,
-) -> Optional[torch.Tensor]:
-    """Targets of one utterance; ``None`` if its words and bounds disagree."""
-    starts = torch.nonzero(word_start[tokens]).flatten().tolist()
-    if not starts or starts[0] != 0 or 2 * len(starts) != bounds.numel():
+) -> Optional[List[Tuple[int, int]]]:
+    """Token spans of one utterance; ``None`` if its words and bounds disagree."""
+    starts = [index for index, token in enumerate(tokens) if word_start[token]]
+    if not starts or starts[0] != 0 or 2 * len(starts) != len(bounds):
         return None
-    targets = torch.full((num_frames,), blank_id, dtype=torch.long)
-    ends = starts[1:] + [tokens.numel()]
+    spans = []
     cursor = 0  # first free frame: every token gets at least one, in order
+    ends = starts[1:] + [len(tokens)]
     for word, (first, last) in enumerate(zip(starts, ends, strict=True)):
-        begin = min(int(bounds[2 * word]) / samples_per_frame, num_frames)
-        end = min(int(bounds[2 * word + 1]) / samples_per_frame, num_frames)
+        begin = min(bounds[2 * word] / samples_per_frame, num_frames)
+        end = min(bounds[2 * word + 1] / samples_per_frame, num_frames)
         edges = torch.linspace(begin, end, last - first + 1).round().long().tolist()
-        word_tokens = tokens[first:last].tolist()
-        for token, lo, hi in zip(word_tokens, edges[:-1], edges[1:], strict=True):
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             lo = max(lo, cursor)
             cursor = max(hi, lo + 1)
-            targets[lo:cursor] = token
-    return targets[:num_frames]
+            spans.append((lo, cursor))
+    return spans
 
 
-def frame_targets(
+def token_spans(
     text_ctc: torch.Tensor,
     text_ctc_lengths: torch.Tensor,
     word_bounds: torch.Tensor,
@@ -66,9 +75,9 @@ def frame_targets(
     speech_lengths: torch.Tensor,
     encoder_lengths: torch.Tensor,
     word_start: torch.Tensor,
-    blank_id: int = 0,
-) -> torch.Tensor:
-    """The CTC path of each utterance, one target per encoder frame.
+) -> Spans:
+    """Where each CTC token is, in encoder frames: each word's tokens share its
+    frames evenly (at least one frame each, in order).
 
     Args:
         text_ctc: ``(B, L)`` CTC token ids, padded.
@@ -78,26 +87,47 @@ def frame_targets(
         speech_lengths: ``(B,)`` input samples, for samples per encoder frame.
         encoder_lengths: ``(B,)`` encoder frames.
         word_start: from :func:`word_start_mask`.
-        blank_id: CTC blank, the target outside words.
 
     Returns:
-        ``(B, T)`` long targets; :data:`IGNORE_INDEX` past each utterance's
-        frames, and everywhere in an utterance whose number of words differs
+        Per utterance the spans, ``None`` where its number of words differs
         from its number of bound pairs.
+    """
+    flags = word_start.tolist()
+    spans: Spans = []
+    for index in range(text_ctc.size(0)):
+        num_frames = int(encoder_lengths[index])
+        spans.append(
+            _utterance_spans(
+                text_ctc[index, : int(text_ctc_lengths[index])].tolist(),
+                word_bounds[index, : int(word_bounds_lengths[index])].tolist(),
+                flags,
+                num_frames,
+                float(speech_lengths[index]) / num_frames,
+            )
+        )
+    return spans
+
+
+def frame_targets(
+    spans: Spans,
+    text_ctc: torch.Tensor,
+    encoder_lengths: torch.Tensor,
+    blank_id: int = 0,
+) -> torch.Tensor:
+    """The word-aligned CTC path, one target per encoder frame.
+
+    Returns:
+        ``(B, T)`` long targets: each token over its span, blank elsewhere;
+        :data:`IGNORE_INDEX` past each utterance's frames and everywhere in an
+        utterance without spans.
     """
     batch, frames = text_ctc.size(0), int(encoder_lengths.max())
     targets = torch.full((batch, frames), IGNORE_INDEX, dtype=torch.long)
-    word_start = word_start.cpu()
-    for index in range(batch):
+    for index, utterance in enumerate(spans):
+        if utterance is None:
+            continue
         num_frames = int(encoder_lengths[index])
-        utterance = _utterance_targets(
-            text_ctc[index, : int(text_ctc_lengths[index])].cpu(),
-            word_bounds[index, : int(word_bounds_lengths[index])].cpu(),
-            word_start,
-            num_frames,
-            float(speech_lengths[index]) / num_frames,
-            blank_id,
-        )
-        if utterance is not None:
-            targets[index, :num_frames] = utterance
+        targets[index, :num_frames] = blank_id
+        for token, (lo, hi) in zip(text_ctc[index].tolist(), utterance, strict=False):
+            targets[index, lo : min(hi, num_frames)] = token
     return targets.to(text_ctc.device)

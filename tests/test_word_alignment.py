@@ -11,6 +11,7 @@ from espnet_dynprune.convert import gated_config
 from espnet_dynprune.word_alignment import (
     IGNORE_INDEX,
     frame_targets,
+    token_spans,
     word_start_mask,
 )
 
@@ -25,16 +26,25 @@ TOKENS = (
 DIE, GRU, NE, PIZZA, S, IST = range(10, 16)
 
 
-def _targets(tokens, bounds, samples=3200, frames=16):
-    return frame_targets(
-        torch.tensor([tokens]),
-        torch.tensor([len(tokens)]),
-        torch.tensor([bounds]),
-        torch.tensor([len(bounds)]),
-        torch.tensor([samples]),
-        torch.tensor([frames]),
+def _path(text_ctc, ctc_lengths, bounds, bound_lengths, samples, frames):
+    """token_spans, then frame_targets, on batched tensors."""
+    text_ctc, frames = torch.tensor(text_ctc), torch.tensor(frames)
+    spans = token_spans(
+        text_ctc,
+        torch.tensor(ctc_lengths),
+        torch.tensor(bounds),
+        torch.tensor(bound_lengths),
+        torch.tensor(samples),
+        frames,
         word_start_mask(TOKENS),
-    )[0].tolist()
+    )
+    return frame_targets(spans, text_ctc, frames)
+
+
+def _targets(tokens, bounds, samples=3200, frames=16):
+    return _path([tokens], [len(tokens)], [bounds], [len(bounds)], [samples], [frames])[
+        0
+    ].tolist()
 
 
 def test_tokens_spread_over_their_word_and_blank_elsewhere():
@@ -50,22 +60,27 @@ def test_every_token_gets_a_frame_in_a_short_word():
 
 
 def test_disagreeing_words_and_padding_are_ignored():
-    batch = frame_targets(
-        torch.tensor([[DIE, PIZZA, IST], [DIE, PIZZA, -1]]),
-        torch.tensor([3, 2]),
-        torch.tensor([[0, 800, 800, 1600], [0, 800, 800, 1600]]),  # 2 words
-        torch.tensor([4, 4]),
-        torch.tensor([3200, 1600]),
-        torch.tensor([16, 8]),
-        word_start_mask(TOKENS),
+    batch = _path(
+        [[DIE, PIZZA, IST], [DIE, PIZZA, -1]],
+        [3, 2],
+        [[0, 800, 800, 1600], [0, 800, 800, 1600]],  # 2 words
+        [4, 4],
+        [3200, 1600],
+        [16, 8],
     )
     assert (batch[0] == IGNORE_INDEX).all()  # 3 words, 2 bound pairs
     assert (batch[1, 8:] == IGNORE_INDEX).all()
     assert batch[1, :8].tolist() == [DIE] * 4 + [PIZZA] * 4
 
 
-def _model(weight: float, seed: int = 0) -> ESPnetWordAlignedS2TModel:
-    args = s2t_args(gated=False, model_conf={"word_alignment_weight": weight})
+def _model(
+    weight: float, seed: int = 0, attention_weight: float = 0.0
+) -> ESPnetWordAlignedS2TModel:
+    model_conf = {
+        "word_alignment_weight": weight,
+        "source_attention_weight": attention_weight,
+    }
+    args = s2t_args(gated=False, model_conf=model_conf)
     args.model, args.token_list = "word_aligned", list(TOKENS)
     torch.manual_seed(seed)
     return S2TTask.build_model(args)
@@ -119,12 +134,10 @@ def test_training_on_the_alignment_teaches_the_ctc_head():
     model = _model(weight=1.0).train()
     batch = _batch(np.random.default_rng(1))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    keys = ("speech_lengths", "text_ctc", "text_ctc_lengths", "word_bounds")
     for _ in range(60):
-        encoded = model.encode(batch["speech"], batch["speech_lengths"])
-        loss = model.word_alignment_loss(
-            *encoded, *(batch[key] for key in keys), batch["word_bounds_lengths"]
-        )
+        encoder_out, lengths = model.encode(batch["speech"], batch["speech_lengths"])
+        spans = _spans(model, batch, lengths)
+        loss = model.word_alignment_loss(encoder_out, lengths, spans, batch["text_ctc"])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -137,9 +150,64 @@ def test_training_on_the_alignment_teaches_the_ctc_head():
         assert [token for token in path if token != 0] == expected
 
 
+def _spans(model, batch, lengths):
+    keys = ("text_ctc", "text_ctc_lengths", "word_bounds", "word_bounds_lengths")
+    return token_spans(
+        *(batch[key] for key in keys),
+        batch["speech_lengths"],
+        lengths,
+        model._word_start,
+    )
+
+
+def test_source_attention_term_is_added_for_transcripts_only():
+    batch = _batch(np.random.default_rng(0))
+    model = _model(weight=0.5, attention_weight=0.25).eval()
+    with torch.no_grad():
+        loss, stats, _ = model(**batch)
+        plain = {k: v for k, v in batch.items() if not k.startswith("word_bounds")}
+        stock_loss, _, _ = model(**plain)
+    assert stats["loss_src_attn"] > 0
+    expected = stock_loss + 0.5 * stats["loss_word_align"]
+    assert loss == pytest.approx(float(expected + 0.25 * stats["loss_src_attn"]))
+    # A translation (target differs from its transcript) takes no part.
+    translated = dict(batch, text=batch["text"].clone())
+    translated["text"][:, 1] = 6  # <st_eng>: the prefix differs, the tokens not
+    translated["text"][:, 3:] = torch.tensor([[IST] * 4, [DIE, DIE, -1, -1]])
+    with torch.no_grad():
+        _, stats, _ = model(**translated)
+    assert stats["loss_src_attn"] == 0
+
+
+def test_training_the_source_attention_term_aligns_the_decoder():
+    """The term alone puts each transcript token's attention on its frames."""
+    model = _model(weight=0.0, attention_weight=1.0).train()
+    batch = _batch(np.random.default_rng(1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    keys = ("text", "text_lengths", "text_ctc", "text_ctc_lengths")
+    lengths = model.encode(batch["speech"], batch["speech_lengths"])[1]
+    spans = _spans(model, batch, lengths)
+    for _ in range(60):
+        model(**batch)  # the attention of this pass is scored
+        loss = model.source_attention_loss(spans, *(batch[key] for key in keys))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        model(**batch)
+    attention = torch.stack([layer.src_attn.attn for layer in model.decoder.decoders])
+    peaks = attention.mean((0, 2)).argmax(-1)  # (B, L_in)
+    for index, utterance in enumerate(spans):
+        for position, (lo, hi) in enumerate(utterance, start=3):
+            assert lo - 1 <= int(peaks[index, position]) < hi + 1
+
+
 def test_bad_weight_and_missing_ctc():
     with pytest.raises(ValueError, match="word_alignment_weight must be >= 0"):
         _model(weight=-1.0)
+    with pytest.raises(ValueError, match="source_attention_weight must be >= 0"):
+        _model(weight=1.0, attention_weight=-0.5)
     args = s2t_args(gated=False, model_conf={"ctc_weight": 0.0})
     args.model, args.token_list = "word_aligned", list(TOKENS)
     with pytest.raises(ValueError, match="set ctc_weight > 0"):

@@ -5,10 +5,12 @@
 # training resumes (ESPnet's --resume).
 #
 #  1. data         local/data.sh: Kaldi-style dirs train, dev, test_<lang>_<task>
-#  2. check        audio decodes, transcripts are non-empty, ids agree
+#  2. check        audio decodes, transcripts are non-empty, ids agree, word_bounds
+#                  (if any) one ordered pair per word inside the audio
 #  3. tokens       sentencepiece BPE with the S2T special symbols, tokens.txt
 #                  (skipped with --init_model: the pretrained model's list is kept)
-#  4. dense        train the dense baseline (stock e_branchformer + transformer), or
+#  4. dense        train the dense baseline (e_branchformer + transformer; with
+#                  data/{train,dev}/word_bounds when the data stage wrote them), or
 #                  with --init_model convert a pretrained one (convert_owsm)
 #  5. gated        train gated models from the baseline (--init_param), one per target
 #  6. decode       every test set with every gated model, gate_mode predicted and dense

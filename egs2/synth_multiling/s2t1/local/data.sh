@@ -3,7 +3,8 @@
 # ASR + ST corpus (eng, deu, fra, ita, spa; ST into English) with eSpeak NG and
 # writes Kaldi-style data directories:
 #   ${data_dir}/{train,dev,test}, ${data_dir}/test_<lang>_<task> (per-pair test
-#   sets, e.g. test_deu_st_eng), audio under ${data_dir}/wav/.
+#   sets, e.g. test_deu_st_eng), audio under ${data_dir}/wav/; with eSpeak NG's
+#   library (not its command) also word_bounds, each word's start and end sample.
 # A rerun with the same settings is skipped (marker ${data_dir}/.done); other
 # settings, or a run that failed, regenerate everything.
 set -euo pipefail
