@@ -50,6 +50,9 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
         **kwargs: every option of ``ESPnetS2TModel``.
     """
 
+    TRAINING_OPTIONS = ("word_alignment_weight", "source_attention_weight")
+    """The options that ``ESPnetS2TModel`` lacks: they shape training only."""
+
     def __init__(
         self,
         word_alignment_weight: float = 1.0,

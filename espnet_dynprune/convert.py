@@ -15,6 +15,7 @@ import torch
 import yaml
 from espnet2.tasks.s2t import S2TTask
 
+from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel
 from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
 from espnet_dynprune.registration import (
     ALIGNED_MODEL_NAME,
@@ -39,7 +40,7 @@ _STOCK_CLASSES = {
     "decoder": ("transformer", DECODER_NAME),
 }
 # Models whose weights are ESPnet's S2T model's, with training-only options.
-_TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ("word_alignment_weight",)}
+_TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ESPnetWordAlignedS2TModel.TRAINING_OPTIONS}
 
 
 def gated_config(

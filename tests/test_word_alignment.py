@@ -223,12 +223,16 @@ def test_task_accepts_word_bounds_for_training_only():
 def test_gated_config_from_a_word_aligned_config():
     config = {
         "model": "word_aligned",
-        "model_conf": {"ctc_weight": 0.3, "word_alignment_weight": 1.0},
+        "model_conf": {
+            "ctc_weight": 0.3,
+            "word_alignment_weight": 1.0,
+            "source_attention_weight": 1.0,
+        },
         "encoder": "e_branchformer",
         "decoder": "transformer",
     }
     gated = gated_config(config, {"decoder_target": 0.5})
-    assert gated["model"] == "dynprune"
+    assert gated["model"] == "dynprune"  # and the timing weights are gone:
     assert gated["model_conf"] == {
         "ctc_weight": 0.3,
         "sparsity_conf": {"decoder_target": 0.5},
