@@ -19,7 +19,6 @@ __all__ = [
     "resample",
     "scale_to_peak",
     "snr_db",
-    "trim_silence",
 ]
 
 NOISE_KINDS: tuple[str, ...] = ("white", "pink", "babble")
@@ -40,15 +39,6 @@ def loud_span(signal: np.ndarray, threshold: float = 0.01) -> slice:
     if loud.size == 0:
         return slice(0, signal.size)
     return slice(int(loud[0]), int(loud[-1]) + 1)
-
-
-def trim_silence(signal: np.ndarray, threshold: float = 0.01) -> np.ndarray:
-    """Cuts leading and trailing samples quieter than ``threshold`` x the peak.
-
-    Returns:
-        The trimmed signal (the input if it is silent).
-    """
-    return signal[loud_span(signal, threshold)]
 
 
 def resample(signal: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:

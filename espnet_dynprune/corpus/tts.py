@@ -85,7 +85,8 @@ class Speech:
     """Synthesized speech.
 
     Attributes:
-        samples: int16 samples, shape ``(num_samples,)``.
+        samples: shape ``(num_samples,)``: int16 from a synthesizer (float
+            once cleaned by the corpus builder).
         word_onsets: First sample of each space-separated word of the text,
             from eSpeak NG's word events (see :func:`word_onsets`); ``None``
             where the backend cannot tell (the command).
