@@ -45,7 +45,7 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
     """``ESPnetS2TModel`` with frame-level losses from word timings.
 
     Args:
-        word_alignment_weight: weight of the CTC-path loss (0 turns both off).
+        word_alignment_weight: weight of the CTC-path loss (0: off).
         source_attention_weight: weight of the source-attention loss (0: off).
         **kwargs: every option of ``ESPnetS2TModel``.
     """
@@ -166,11 +166,12 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
             **kwargs,
         )
         encoded, self._encoded = self._encoded, None
-        if word_bounds is None or self.word_alignment_weight == 0:
-            if self.training and self.word_alignment_weight and not self._warned:
+        weighted = self.word_alignment_weight > 0 or self.source_attention_weight > 0
+        if word_bounds is None or not weighted:
+            if self.training and weighted and not self._warned:
                 logger.warning(
                     "model: word_aligned got no word_bounds input: training "
-                    "without the word-alignment loss"
+                    "without the word-timing losses"
                 )
                 self._warned = True
             return loss, stats, weight
@@ -184,11 +185,12 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
             encoder_lengths,
             self._word_start,
         )
-        align_loss = self.word_alignment_loss(
-            encoder_out, encoder_lengths, spans, text_ctc
-        )
-        loss = loss + self.word_alignment_weight * align_loss
-        stats["loss_word_align"] = align_loss.detach()
+        if self.word_alignment_weight > 0:
+            align_loss = self.word_alignment_loss(
+                encoder_out, encoder_lengths, spans, text_ctc
+            )
+            loss = loss + self.word_alignment_weight * align_loss
+            stats["loss_word_align"] = align_loss.detach()
         if self.source_attention_weight > 0:
             attention_loss = self.source_attention_loss(
                 spans, text, text_lengths, text_ctc, text_ctc_lengths
