@@ -10,11 +10,12 @@ from typing import Dict, List
 
 import soundfile as sf
 
+from espnet_dynprune.corpus.kaldi_dir import WORD_BOUNDS, word_bounds_problem
+
 __all__ = ["check_data_dir"]
 
 _PREFIX = re.compile(r"^<[a-z]{3}><(asr|st_[a-z]{3})>")
 REQUIRED = ("wav.scp", "text", "text_prev", "text_ctc")
-WORD_BOUNDS = "word_bounds"  # optional: word timings for model: word_aligned
 
 
 def _entries(path: Path) -> dict:
@@ -84,10 +85,7 @@ def _word_bound_problems(
             problems.append(f"{where}: not integers")
             continue
         words = len(transcripts[key][1].split())
-        if len(samples) != 2 * words:
-            problems.append(f"{where}: {len(samples)} values for {words} words")
-        elif samples != sorted(samples) or samples[0] < 0:
-            problems.append(f"{where}: bounds out of order")
-        elif key in lengths and samples[-1] > lengths[key]:
-            problems.append(f"{where}: bounds past the audio ({lengths[key]} samples)")
+        problem = word_bounds_problem(samples, words, lengths.get(key))
+        if problem:
+            problems.append(f"{where}: {problem}")
     return problems

@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from espnet_dynprune.corpus.languages import NA_SYMBOL, TaskPair
 
-__all__ = ["DATA_FILES", "KaldiEntry", "write_data_dir"]
+__all__ = [
+    "DATA_FILES",
+    "WORD_BOUNDS",
+    "KaldiEntry",
+    "word_bounds_problem",
+    "write_data_dir",
+]
 
 DATA_FILES: tuple[str, ...] = (
     "wav.scp",
@@ -33,6 +39,23 @@ DATA_FILES: tuple[str, ...] = (
     "utt2task",
 )
 """Files written by :func:`write_data_dir`."""
+
+WORD_BOUNDS = "word_bounds"
+"""Optional file: the word timings of ``model: word_aligned``."""
+
+
+def word_bounds_problem(
+    bounds: Sequence[int], num_words: int, num_samples: int | None
+) -> str | None:
+    """What is wrong with one utterance's word bounds (``None``: nothing): one
+    ordered (start, end) sample pair per word, inside ``num_samples``."""
+    if len(bounds) != 2 * num_words:
+        return f"{len(bounds)} values for {num_words} words"
+    if list(bounds) != sorted(bounds) or min(bounds, default=0) < 0:
+        return "bounds out of order"
+    if num_samples is not None and bounds[-1] > num_samples:
+        return f"bounds past the audio ({num_samples} samples)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,14 +99,15 @@ def _check(entry: KaldiEntry) -> None:
         raise ValueError(f"utterance {entry.utt_id}: line break in a transcript")
     if entry.num_samples <= 0:
         raise ValueError(f"utterance {entry.utt_id}: no audio samples")
-    if entry.word_bounds is not None and (
-        len(entry.word_bounds) != 2 * len(entry.source.split())
-        or list(entry.word_bounds) != sorted(entry.word_bounds)
-        or not 0 <= entry.word_bounds[0] <= entry.word_bounds[-1] <= entry.num_samples
-    ):
+    problem = None
+    if entry.word_bounds is not None:
+        problem = word_bounds_problem(
+            entry.word_bounds, len(entry.source.split()), entry.num_samples
+        )
+    if problem:
         raise ValueError(
             f"utterance {entry.utt_id}: word_bounds must be ordered (start, end) "
-            "pairs inside the audio, one per word of the transcript"
+            f"pairs inside the audio, one per word of the transcript ({problem})"
         )
 
 
@@ -129,7 +153,7 @@ def write_data_dir(directory: Path, entries: Iterable[KaldiEntry]) -> None:
     }
     for name, column in columns.items():
         _write_lines(directory / name, (f"{e.utt_id} {column(e)}" for e in ordered))
-    bounds = directory / "word_bounds"
+    bounds = directory / WORD_BOUNDS
     if all(entry.word_bounds is not None for entry in ordered):
         _write_lines(
             bounds,
