@@ -96,7 +96,7 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
         """Cross-entropy of the CTC head against the word-aligned path, summed
         over frames and averaged over utterances."""
         targets = frame_targets(spans, text_ctc, encoder_lengths, self.blank_id)
-        logits = self.ctc.ctc_lo(encoder_out[:, : targets.size(1)])
+        logits = self.ctc.ctc_lo(encoder_out)
         return torch.nn.functional.cross_entropy(
             logits.transpose(1, 2),
             targets,

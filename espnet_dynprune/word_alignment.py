@@ -59,7 +59,8 @@ def _utterance_spans(
     for word, (first, last) in enumerate(zip(starts, ends, strict=True)):
         begin = min(bounds[2 * word] / samples_per_frame, num_frames)
         end = min(bounds[2 * word + 1] / samples_per_frame, num_frames)
-        edges = torch.linspace(begin, end, last - first + 1).round().long().tolist()
+        count = last - first
+        edges = [round(begin + (end - begin) * k / count) for k in range(count + 1)]
         for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             lo = max(lo, cursor)
             cursor = max(hi, lo + 1)
