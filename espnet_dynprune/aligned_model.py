@@ -22,7 +22,6 @@ from typing import Dict, Optional, Tuple
 
 import torch
 from espnet2.s2t.espnet_model import ESPnetS2TModel
-from espnet2.tasks.s2t import S2TTask
 from espnet2.torch_utils.device_funcs import force_gatherable
 
 from espnet_dynprune.word_alignment import (
@@ -33,7 +32,7 @@ from espnet_dynprune.word_alignment import (
     word_start_mask,
 )
 
-__all__ = ["WORD_BOUNDS", "ESPnetWordAlignedS2TModel", "WordBoundsS2TTask"]
+__all__ = ["WORD_BOUNDS", "ESPnetWordAlignedS2TModel"]
 
 WORD_BOUNDS = "word_bounds"
 """Data name (and file name in a data directory) of the word timings."""
@@ -199,14 +198,3 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
             stats["loss_src_attn"] = attention_loss.detach()
         stats["loss"] = loss.detach()
         return force_gatherable((loss, stats, weight), loss.device)
-
-
-class WordBoundsS2TTask(S2TTask):
-    """ESPnet's ``S2TTask`` that also accepts a ``word_bounds`` training input."""
-
-    @classmethod
-    def optional_data_names(
-        cls, train: bool = True, inference: bool = False
-    ) -> Tuple[str, ...]:
-        names = super().optional_data_names(train, inference)
-        return names if inference else names + (WORD_BOUNDS,)

@@ -16,6 +16,7 @@ __all__ = [
     "MODEL_CONF",
     "TOKENS",
     "build_s2t",
+    "make_batch",
     "s2t_args",
     "write_gated_model",
 ]
@@ -118,3 +119,36 @@ def write_gated_model(
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     torch.save(model.state_dict(), model_file)
     return config_file, model_file
+
+
+LANGS = ["<eng>", "<deu>", "<fra>"]
+
+
+def make_batch(batch: int = 4, seed: int = 0, samples: int = 8000) -> dict:
+    """Random audio and S2T text ``<lang><task><notimestamps> letters``."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = {t: i for i, t in enumerate(TOKENS)}
+    texts, ctcs = [], []
+    for b in range(batch):
+        lang = LANGS[b % 3]
+        task = "<asr>" if lang == "<eng>" or b % 2 else "<st_eng>"
+        letters = torch.randint(
+            ids["a"], ids["z"] + 1, (3 + b % 3,), generator=generator
+        )
+        texts.append(
+            torch.cat(
+                [torch.tensor([ids[lang], ids[task], ids["<notimestamps>"]]), letters]
+            )
+        )
+        ctcs.append(letters)
+    pad = torch.nn.utils.rnn.pad_sequence
+    return dict(
+        speech=torch.randn(batch, samples, generator=generator),
+        speech_lengths=torch.full((batch,), samples),
+        text=pad(texts, batch_first=True, padding_value=-1),
+        text_lengths=torch.tensor([len(t) for t in texts]),
+        text_prev=torch.full((batch, 1), ids["<na>"]),
+        text_prev_lengths=torch.ones(batch, dtype=torch.long),
+        text_ctc=pad(ctcs, batch_first=True, padding_value=-1),
+        text_ctc_lengths=torch.tensor([len(t) for t in ctcs]),
+    )

@@ -7,39 +7,7 @@ from espnet2.torch_utils.load_pretrained_model import load_pretrained_model
 
 from espnet_dynprune.gating import describe_gates
 
-from model_factory import TOKENS, build_s2t, s2t_args
-
-LANGS = ["<eng>", "<deu>", "<fra>"]
-
-
-def make_batch(batch: int = 4, seed: int = 0, samples: int = 8000) -> dict:
-    """Random audio and S2T text ``<lang><task><notimestamps> letters``."""
-    generator = torch.Generator().manual_seed(seed)
-    ids = {t: i for i, t in enumerate(TOKENS)}
-    texts, ctcs = [], []
-    for b in range(batch):
-        lang = LANGS[b % 3]
-        task = "<asr>" if lang == "<eng>" or b % 2 else "<st_eng>"
-        letters = torch.randint(
-            ids["a"], ids["z"] + 1, (3 + b % 3,), generator=generator
-        )
-        texts.append(
-            torch.cat(
-                [torch.tensor([ids[lang], ids[task], ids["<notimestamps>"]]), letters]
-            )
-        )
-        ctcs.append(letters)
-    pad = torch.nn.utils.rnn.pad_sequence
-    return dict(
-        speech=torch.randn(batch, samples, generator=generator),
-        speech_lengths=torch.full((batch,), samples),
-        text=pad(texts, batch_first=True, padding_value=-1),
-        text_lengths=torch.tensor([len(t) for t in texts]),
-        text_prev=torch.full((batch, 1), ids["<na>"]),
-        text_prev_lengths=torch.ones(batch, dtype=torch.long),
-        text_ctc=pad(ctcs, batch_first=True, padding_value=-1),
-        text_ctc_lengths=torch.tensor([len(t) for t in ctcs]),
-    )
+from model_factory import TOKENS, build_s2t, make_batch, s2t_args
 
 
 def test_stock_checkpoint_loads_with_only_gate_keys_new(tmp_path, stock_model):

@@ -6,18 +6,20 @@ Usage:
 Takes every option of ``python -m espnet2.bin.s2t_train``; the config may use
 ``model: dynprune``, ``encoder: gated_e_branchformer``, ``decoder: gated_transformer``,
 or ``model: word_aligned`` with a ``word_bounds`` input
-(``--train_data_path_and_name_and_type data/train/word_bounds,word_bounds,text_int``).
+(``--train_data_path_and_name_and_type data/train/word_bounds,word_bounds,text_int``),
+and ``--gate_lr`` sets the gate predictor's learning rate apart from the rest
+(joint training of gates and backbone).
 """
 
 from typing import List, Optional
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
-from espnet_dynprune.aligned_model import WordBoundsS2TTask
+from espnet_dynprune.task import DynPruneS2TTask
 
 
 def main(cmd: Optional[List[str]] = None) -> None:
     """Run ESPnet's S2T trainer."""
-    WordBoundsS2TTask.main(cmd=cmd)
+    DynPruneS2TTask.main(cmd=cmd)
 
 
 if __name__ == "__main__":
