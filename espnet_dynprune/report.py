@@ -83,7 +83,8 @@ def write_report(
         "",
         f"Written by `{command}`. WER (%) on ASR test sets, sacreBLEU on ST sets;",
         "sparsity = fraction of closed gates (FLOPs: fraction of gateable FLOPs);",
-        "decode s = total beam-search seconds over the set, measured in this run.",
+        "decode s = total beam-search seconds over the set, measured in this run;",
+        f"time vs dense = change of decode s against {dense} on the same set.",
         "",
     ]
     lines += _table(results, dense)

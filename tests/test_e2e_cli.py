@@ -1,6 +1,7 @@
 """Tiny end to end: ESPnet trainer -> gated training -> CLI decoding, on toy audio."""
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -79,6 +80,29 @@ def gated_run(corpus, dense_exp):
         "encoder",
         "decoder",
         "ctc",
+    )
+    return exp, log
+
+
+@pytest.fixture(scope="module")
+def joint_run(corpus, dense_exp):
+    """Gates and backbone trained together, the gates at their own lr."""
+    exp = corpus.root / "exp_joint"
+    config = write_gated_config(
+        DENSE_CONFIG,
+        corpus.root / "train_joint.yaml",
+        sparsity_conf={"decoder_target": 0.5},
+        gate_predictor_conf={"temperature_anneal_steps": 20},
+    )
+    log = run(
+        "espnet_dynprune.bin.s2t_train",
+        *toy_data.s2t_train_args(corpus, config, exp, max_epoch=1),
+        "--init_param",
+        str(dense_exp / MODEL),
+        "--gate_lr",
+        "0.05",
+        "--scheduler",
+        "none",
     )
     return exp, log
 
@@ -187,6 +211,77 @@ def test_dense_mode_equals_stock_espnet(corpus, dense_exp, gated_run, tmp_path):
             assert [r[2] for r in got] == [r[2] for r in want]
             for g, w in zip(got, want, strict=True):
                 assert abs(float(g[4].score) - float(w[4].score)) < 1e-4
+
+
+def test_joint_training_updates_backbone_and_gates_at_their_own_lr(
+    dense_exp, joint_run
+):
+    exp, log = joint_run
+    dense, joint = _state(dense_exp / MODEL), _state(exp / MODEL)
+    assert not torch.equal(
+        joint["decoder.output_layer.weight"], dense["decoder.output_layer.weight"]
+    )
+    assert int(joint["gating.predictor.num_updates"]) > 0
+    # ESPnet's reporter logs every group's lr: backbone, then gates.
+    lrs = [
+        float(re.search(rf"optim0_lr{group}=([0-9.e-]+)", log)[1]) for group in (0, 1)
+    ]
+    assert lrs[1] / lrs[0] == pytest.approx(0.05 / 0.002, rel=0.02)
+
+
+def test_dense_model_file_decodes_the_baseline_beside_the_gated_model(
+    corpus, dense_exp, joint_run, tmp_path
+):
+    """Dense lines use the baseline's weights, predicted lines the joint model's."""
+    exp, _ = joint_run
+    wav_scp = corpus.test_dir / "wav.scp"
+    decode_list = tmp_path / "decode.list"
+    decode_list.write_text(
+        f"{tmp_path / 'gated'} {wav_scp} - fra asr predicted\n"
+        f"{tmp_path / 'dense'} {wav_scp} - fra asr dense\n"
+    )
+    run_inference(
+        exp,
+        "--decode_list",
+        str(decode_list),
+        "--dense_model_file",
+        str(dense_exp / MODEL),
+        "--beam_size",
+        "2",
+    )
+    stock = ESPnetSpeech2Text(dense_exp / "config.yaml", dense_exp / MODEL, beam_size=2)
+    gated = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
+    for line in open(wav_scp):
+        key, wav = line.split()
+        audio, _ = sf.read(wav, dtype="float32")
+        for out, model in (("dense", stock), ("gated", gated)):
+            best = model(audio, lang_sym="<fra>", task_sym="<asr>")[0]
+            scores = (tmp_path / out / "1best_recog" / "score").read_text()
+            written = dict(row.split(" ", 1) for row in scores.splitlines())
+            score = (
+                written[key].removeprefix("tensor(").removesuffix(")")
+            )  # str(tensor)
+            assert float(score) == pytest.approx(float(best[4].score), abs=1e-3)
+    dense_scores = (tmp_path / "dense" / "1best_recog" / "score").read_text()
+    assert dense_scores != (tmp_path / "gated" / "1best_recog" / "score").read_text()
+
+
+def test_dense_model_file_with_a_model_tag_is_refused(dense_exp, tmp_path):
+    from espnet_dynprune.bin import s2t_inference
+
+    with pytest.raises(ValueError, match="--dense_model_file goes with"):
+        s2t_inference.main(
+            [
+                "--model_tag",
+                str(tmp_path / "packed"),
+                "--dense_model_file",
+                str(dense_exp / MODEL),
+                "--output_dir",
+                str(tmp_path / "out"),
+                "--data_path_and_name_and_type",
+                "wav.scp,speech,sound",
+            ]
+        )
 
 
 def test_predicted_mode_reports_active_modules(corpus, gated_run):

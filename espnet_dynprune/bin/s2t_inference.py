@@ -20,6 +20,10 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
   ``OUTPUT_DIR WAV_SCP KEY_FILE LANG TASK GATE_MODE`` (``KEY_FILE`` ``-``: every
   key); it replaces ``--output_dir``, ``--data_path_and_name_and_type``,
   ``--key_file``, ``--lang_sym``, ``--task_sym`` and ``--gate_mode``;
+* ``--dense_model_file``: the weights the ``dense`` decodings use (default:
+  the ``--s2t_model_file``), e.g. the dense baseline the gated model started
+  from: once gates and backbone train jointly, the gated model with every gate
+  open is no longer that baseline;
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
   layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
 * ``timing.json``: utterances decoded and their total decoding seconds (model
@@ -61,6 +65,7 @@ _LOOP_OPTIONS = (
     "word_lm_train_config",
     "word_lm_file",
     "decode_list",
+    "dense_model_file",
 )
 # ESPnet requires these; a --decode_list gives them per line instead.
 _PER_DECODING_OPTIONS = ("output_dir", "data_path_and_name_and_type")
@@ -94,6 +99,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="decode every line 'OUTPUT_DIR WAV_SCP KEY_FILE LANG TASK GATE_MODE' "
         "of this file with one model load (KEY_FILE '-': every key)",
+    )
+    parser.add_argument(
+        "--dense_model_file",
+        type=Path,
+        default=None,
+        help="weights of the dense decodings (gate mode dense), e.g. the dense "
+        "baseline; default: --s2t_model_file",
     )
     for action in parser._actions:  # argparse has no public way to relax these
         if action.dest in _PER_DECODING_OPTIONS:
@@ -248,21 +260,44 @@ def inference(args: argparse.Namespace) -> None:
         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
     )
     decodings = _decodings(loop, options)
-    first = decodings[0]
-    # Built once; a model without gate weights is refused if any line needs them.
-    options.update(
-        lang_sym=first.lang_sym,
-        task_sym=first.task_sym,
-        gate_mode="predicted"
-        if any(d.gate_mode == "predicted" for d in decodings)
-        else "dense",
-    )
     set_all_random_seed(loop["seed"])
-    speech2text = Speech2Text.from_pretrained(
-        loop["model_tag"], device="cuda" if loop["ngpu"] >= 1 else "cpu", **options
-    )
+    models = _load_models(loop, options, decodings)
     for decoding in decodings:
-        decode(speech2text, decoding, loop, options["nbest"])
+        decode(models[decoding.gate_mode], decoding, loop, options["nbest"])
+
+
+def _load_models(
+    loop: Dict[str, Any], options: Dict[str, Any], decodings: List[Decoding]
+) -> Dict[str, Speech2Text]:
+    """One model per gate mode of the decodings, each loaded once.
+
+    Both modes share one model unless ``--dense_model_file`` gives the dense
+    decodings their own weights. A model without gate weights is refused if
+    any ``predicted`` line needs them.
+    """
+    dense_file = loop["dense_model_file"]
+    if dense_file is not None and loop["model_tag"] is not None:
+        raise ValueError(
+            "--dense_model_file goes with --s2t_model_file, not --model_tag"
+        )
+    modes = {d.gate_mode for d in decodings}
+    first = decodings[0]
+    options = dict(options, lang_sym=first.lang_sym, task_sym=first.task_sym)
+    device = "cuda" if loop["ngpu"] >= 1 else "cpu"
+    models = {}
+    if "predicted" in modes or dense_file is None:
+        mode = "predicted" if "predicted" in modes else "dense"
+        model = Speech2Text.from_pretrained(
+            loop["model_tag"], device=device, **dict(options, gate_mode=mode)
+        )
+        models = dict.fromkeys(modes, model)
+    if dense_file is not None and "dense" in modes:
+        models["dense"] = Speech2Text.from_pretrained(
+            None,
+            device=device,
+            **dict(options, s2t_model_file=dense_file, gate_mode="dense"),
+        )
+    return models
 
 
 def main(cmd: Optional[List[str]] = None) -> None:

@@ -12,8 +12,10 @@
 #  4. dense        train the dense baseline (e_branchformer + transformer; with
 #                  data/{train,dev}/word_bounds when the data stage wrote them), or
 #                  with --init_model convert a pretrained one (convert_owsm)
-#  5. gated        train gated models from the baseline (--init_param), one per target
-#  6. decode       every test set with every gated model, gate_mode predicted and dense
+#  5. gated        train gated models from the baseline (--init_param), one per target;
+#                  --freeze_param "" trains the backbone with the gates
+#  6. decode       every test set with every gated model (gate_mode predicted) and
+#                  with the baseline's weights (gate_mode dense), side by side
 #  7. score        WER / BLEU / sparsity / decoding time -> RESULTS.md, results.json, PNG
 #  8. pack         one gated model (--pack_target) -> ESPnet packed .zip and directory,
 #                  with dynprune.yaml, the results, the heatmap and a Hub model card
@@ -42,7 +44,8 @@ init_model_file=""      # its .pth, when init_model is a config.yaml
 gate_config=conf/gate.yaml
 targets="0.5"           # decoder sparsity targets, one gated model each
 encoder_target=none
-freeze_param="frontend normalize encoder decoder ctc"   # "" trains jointly
+freeze_param="frontend normalize encoder decoder ctc"   # "": gates and backbone train
+                        # together (then set the gates' own lr, gate_lr, in gate_config)
 dense_args=""           # extra options of the dense training
 gated_args=""           # extra options of the gated trainings
 decode_args="--beam_size 5"
@@ -164,6 +167,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         rm -rf "${list_dir}"
         mkdir -p "${list_dir}"
         todo=()
+        # decode_predicted: this gated model; decode_dense: the baseline's weights
+        # (--dense_model_file) through the same classes, every gate open.
         for test_set in ${test_sets}; do  # both modes back to back: same load
             for mode in predicted dense; do
                 out=${model_dir}/decode_${mode}/${test_set}
@@ -197,6 +202,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             python -m espnet_dynprune.bin.s2t_inference \
             --s2t_train_config "${model_dir}/config.yaml" \
             --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
+            --dense_model_file "${init_param}" \
             --decode_list "${list_dir}/decode.JOB.list" ${decode_args}
         python -m espnet_dynprune.bin.merge_decode "${todo[@]}"
     done
