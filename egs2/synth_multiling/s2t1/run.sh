@@ -21,6 +21,7 @@ fi
     --dense_config conf/train_dense.yaml \
     --gate_config conf/gate.yaml \
     --targets "0.5" \
+    --freeze_param "" \
     --speech_length 5 \
     --nbpe 300 \
     "${size_opts[@]}" \
