@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.task import GATE_PARAM_PREFIX, DynPruneS2TTask
 
@@ -56,6 +57,7 @@ def test_gate_lr_must_be_positive(gated_model, bad):
 def test_word_bounds_is_an_optional_training_input_only():
     assert "word_bounds" in DynPruneS2TTask.optional_data_names(train=True)
     assert "word_bounds" not in DynPruneS2TTask.optional_data_names(inference=True)
+    assert "word_bounds" not in S2TTask.optional_data_names(train=True)
 
 
 def test_frozen_backbone_keeps_its_weights_with_gate_lr(gated_model):

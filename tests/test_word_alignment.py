@@ -6,7 +6,7 @@ import torch
 from espnet2.s2t.espnet_model import ESPnetS2TModel
 from espnet2.tasks.s2t import S2TTask
 
-from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel, WordBoundsS2TTask
+from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel
 from espnet_dynprune.convert import gated_config
 from espnet_dynprune.word_alignment import (
     IGNORE_INDEX,
@@ -212,12 +212,6 @@ def test_bad_weight_and_missing_ctc():
     args.model, args.token_list = "word_aligned", list(TOKENS)
     with pytest.raises(ValueError, match="set ctc_weight > 0"):
         S2TTask.build_model(args)
-
-
-def test_task_accepts_word_bounds_for_training_only():
-    assert "word_bounds" in WordBoundsS2TTask.optional_data_names(train=True)
-    assert "word_bounds" not in WordBoundsS2TTask.optional_data_names(inference=True)
-    assert "word_bounds" not in S2TTask.optional_data_names(train=True)
 
 
 def test_gated_config_from_a_word_aligned_config():
