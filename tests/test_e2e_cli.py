@@ -60,13 +60,15 @@ def dense_exp(corpus):
     return exp
 
 
-@pytest.fixture(scope="module")
-def gated_run(corpus, dense_exp):
-    exp = corpus.root / "exp_gated"
+def train_gated(
+    corpus, dense_exp: Path, name: str, sparsity_conf: dict, *options: str
+) -> tuple:
+    """Gated training from the dense model; returns its exp dir and log."""
+    exp = corpus.root / f"exp_{name}"
     config = write_gated_config(
         DENSE_CONFIG,
-        corpus.root / "train_gated.yaml",
-        sparsity_conf={"decoder_target": 0.5, "encoder_target": 0.25},
+        corpus.root / f"train_{name}.yaml",
+        sparsity_conf=sparsity_conf,
         gate_predictor_conf={"temperature_anneal_steps": 20},
     )
     log = run(
@@ -74,37 +76,25 @@ def gated_run(corpus, dense_exp):
         *toy_data.s2t_train_args(corpus, config, exp, max_epoch=1),
         "--init_param",
         str(dense_exp / MODEL),
-        "--freeze_param",
-        "frontend",
-        "normalize",
-        "encoder",
-        "decoder",
-        "ctc",
+        *options,
     )
     return exp, log
+
+
+@pytest.fixture(scope="module")
+def gated_run(corpus, dense_exp):
+    """Gates only, on the frozen backbone."""
+    frozen = ("frontend", "normalize", "encoder", "decoder", "ctc")
+    targets = {"decoder_target": 0.5, "encoder_target": 0.25}
+    return train_gated(corpus, dense_exp, "gated", targets, "--freeze_param", *frozen)
 
 
 @pytest.fixture(scope="module")
 def joint_run(corpus, dense_exp):
     """Gates and backbone trained together, the gates at their own lr."""
-    exp = corpus.root / "exp_joint"
-    config = write_gated_config(
-        DENSE_CONFIG,
-        corpus.root / "train_joint.yaml",
-        sparsity_conf={"decoder_target": 0.5},
-        gate_predictor_conf={"temperature_anneal_steps": 20},
-    )
-    log = run(
-        "espnet_dynprune.bin.s2t_train",
-        *toy_data.s2t_train_args(corpus, config, exp, max_epoch=1),
-        "--init_param",
-        str(dense_exp / MODEL),
-        "--gate_lr",
-        "0.05",
-        "--scheduler",
-        "none",
-    )
-    return exp, log
+    targets = {"decoder_target": 0.5}
+    options = ("--gate_lr", "0.05", "--scheduler", "none")
+    return train_gated(corpus, dense_exp, "joint", targets, *options)
 
 
 def _state(path: Path) -> dict:
