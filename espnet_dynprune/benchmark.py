@@ -36,8 +36,8 @@ from espnet_dynprune.convert import stock_config
 from espnet_dynprune.export import export_parameter_bytes, load_gated_model
 from espnet_dynprune.flops import count_flops
 from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES, GateMask
-from espnet_dynprune.inference import GATE_PREFIX
 from espnet_dynprune.memory import peak_allocated_bytes
+from espnet_dynprune.models import GATE_PREFIX
 
 __all__ = [
     "SHAPES",
@@ -170,7 +170,7 @@ def build_models(shape: ModelShape, seed: int = 0) -> Dict[str, torch.nn.Module]
     _suppress_eos(stock)
     gated = S2TTask.build_model(_model_args(shape, gated=True)).eval()
     missing, unexpected = gated.load_state_dict(stock.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("gating.") for k in missing):
+    if unexpected or any(not k.startswith(GATE_PREFIX) for k in missing):
         raise RuntimeError(f"state dicts differ: {missing} {unexpected}")
     gated.set_inference_context(gate_mode="dense")
     return {"stock": stock, "gated": gated}

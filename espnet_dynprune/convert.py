@@ -16,7 +16,8 @@ import yaml
 from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.aligned_model import ESPnetWordAlignedS2TModel
-from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
+from espnet_dynprune.inference import load_state_dict_safely
+from espnet_dynprune.models import GATE_PREFIX
 from espnet_dynprune.registration import (
     ALIGNED_MODEL_NAME,
     DECODER_NAME,

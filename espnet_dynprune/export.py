@@ -32,8 +32,8 @@ from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.gates import GatedStackMixin, GateMask
 from espnet_dynprune.gating import describe_gates
-from espnet_dynprune.inference import GATE_PREFIX, load_s2t_model
-from espnet_dynprune.models import DynPruneModelMixin
+from espnet_dynprune.inference import load_s2t_model
+from espnet_dynprune.models import GATE_PREFIX, DynPruneModelMixin
 
 __all__ = [
     "CONFIG_NAME",

@@ -24,11 +24,9 @@ from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.gating import describe_gates
-from espnet_dynprune.models import GATE_MODES, DynPruneModelMixin
+from espnet_dynprune.models import GATE_MODES, GATE_PREFIX, DynPruneModelMixin
 
 __all__ = ["Speech2Text", "load_s2t_model", "load_state_dict_safely"]
-
-GATE_PREFIX = "gating."
 
 
 def load_state_dict_safely(model_file: Union[Path, str]) -> Dict[str, torch.Tensor]:

@@ -28,9 +28,16 @@ from espnet_dynprune.config import GatePredictorConfig, SparsityConfig, from_dic
 from espnet_dynprune.gates import GatedStackMixin, GateMask
 from espnet_dynprune.gating import DynPruneGating
 
-__all__ = ["ESPnetDynPruneASRModel", "ESPnetDynPruneS2TModel", "GATE_MODES"]
+__all__ = [
+    "ESPnetDynPruneASRModel",
+    "ESPnetDynPruneS2TModel",
+    "GATE_MODES",
+    "GATE_PREFIX",
+]
 
 GATE_MODES = ("predicted", "dense")
+GATE_PREFIX = "gating."
+"""State-dict prefix of the gate predictor (the models' ``gating`` attribute)."""
 
 
 class DynPruneModelMixin:

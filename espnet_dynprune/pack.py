@@ -35,8 +35,9 @@ import yaml
 from espnet2.main_funcs.pack_funcs import pack
 
 from espnet_dynprune import __version__
-from espnet_dynprune.inference import GATE_PREFIX, load_state_dict_safely
+from espnet_dynprune.inference import load_state_dict_safely
 from espnet_dynprune.model_card import render_model_card, select_results
+from espnet_dynprune.models import GATE_PREFIX
 from espnet_dynprune.scoring import DecodeScore
 
 __all__ = [

@@ -18,11 +18,9 @@ from espnet2.tasks.s2t import S2TTask
 from espnet2.utils.types import float_or_none
 
 from espnet_dynprune.aligned_model import WORD_BOUNDS
+from espnet_dynprune.models import GATE_PREFIX
 
-__all__ = ["ABSOLUTE_LR_SCHEDULERS", "GATE_PARAM_PREFIX", "DynPruneS2TTask"]
-
-GATE_PARAM_PREFIX = "gating."
-"""State-dict prefix of the gate predictor in ``model: dynprune``."""
+__all__ = ["ABSOLUTE_LR_SCHEDULERS", "DynPruneS2TTask"]
 
 ABSOLUTE_LR_SCHEDULERS = (
     "cosineannealingwarmuprestarts",
@@ -83,11 +81,11 @@ class DynPruneS2TTask(S2TTask):
             )
         gate, backbone = [], []
         for name, param in model.named_parameters():
-            (gate if name.startswith(GATE_PARAM_PREFIX) else backbone).append(param)
+            (gate if name.startswith(GATE_PREFIX) else backbone).append(param)
         if not gate:
             raise ValueError(
                 "--gate_lr needs a model with a gate predictor (model: dynprune); "
-                f"{type(model).__name__} has no {GATE_PARAM_PREFIX}* parameters"
+                f"{type(model).__name__} has no {GATE_PREFIX}* parameters"
             )
         groups = [{"params": backbone}, {"params": gate, "lr": gate_lr}]
         return [optim_class(groups, **args.optim_conf)]
