@@ -14,6 +14,7 @@ import yaml
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 
 from espnet_dynprune import toy_data
+from espnet_dynprune.bin import s2t_inference
 from espnet_dynprune.convert import write_gated_config
 from espnet_dynprune.inference import Speech2Text
 from espnet_dynprune.scoring import read_gates
@@ -241,24 +242,26 @@ def test_dense_model_file_decodes_the_baseline_beside_the_gated_model(
     )
     stock = ESPnetSpeech2Text(dense_exp / "config.yaml", dense_exp / MODEL, beam_size=2)
     gated = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
+    written = {out: _scores(tmp_path / out) for out in ("dense", "gated")}
     for line in open(wav_scp):
         key, wav = line.split()
         audio, _ = sf.read(wav, dtype="float32")
         for out, model in (("dense", stock), ("gated", gated)):
             best = model(audio, lang_sym="<fra>", task_sym="<asr>")[0]
-            scores = (tmp_path / out / "1best_recog" / "score").read_text()
-            written = dict(row.split(" ", 1) for row in scores.splitlines())
-            score = (
-                written[key].removeprefix("tensor(").removesuffix(")")
-            )  # str(tensor)
-            assert float(score) == pytest.approx(float(best[4].score), abs=1e-3)
-    dense_scores = (tmp_path / "dense" / "1best_recog" / "score").read_text()
-    assert dense_scores != (tmp_path / "gated" / "1best_recog" / "score").read_text()
+            assert written[out][key] == pytest.approx(float(best[4].score), abs=1e-3)
+    assert written["dense"] != written["gated"]
+
+
+def _scores(decode_dir: Path) -> dict:
+    """``1best_recog/score``, written as ``str(tensor)`` (4 decimals)."""
+    lines = (decode_dir / "1best_recog" / "score").read_text().splitlines()
+    return {
+        key: float(value.removeprefix("tensor(").removesuffix(")"))
+        for key, value in (line.split(" ", 1) for line in lines)
+    }
 
 
 def test_dense_model_file_with_a_model_tag_is_refused(dense_exp, tmp_path):
-    from espnet_dynprune.bin import s2t_inference
-
     with pytest.raises(ValueError, match="--dense_model_file goes with"):
         s2t_inference.main(
             [
