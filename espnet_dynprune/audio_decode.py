@@ -1,7 +1,12 @@
-"""Decode compressed audio (m4a/AAC, mp3, ...) to 16 kHz mono with FFmpeg.
+"""Read audio files with a clear error naming the file.
 
-Europarl-ST ships its talks as ``.m4a`` (AAC in MP4). soundfile (libsndfile)
-reads WAV, FLAC, OGG and MP3 but not AAC; ``torchaudio.load`` needs TorchCodec,
+:func:`read_mono_audio` reads the recipe's audio (WAV, FLAC, ...) with
+soundfile and checks it is non-empty mono at the expected rate.
+:func:`decode_audio` decodes compressed audio (m4a/AAC, mp3, ...) to 16 kHz mono
+with FFmpeg.
+
+Europarl-ST ships its talks as ``.m4a`` (AAC in MP4). soundfile (libsndfile) reads
+WAV, FLAC, OGG and MP3 but not AAC; ``torchaudio.load`` needs TorchCodec,
 which needs system FFmpeg libraries. PyAV (``pip install av``) bundles FFmpeg's
 libraries in its wheel, so it decodes AAC on any machine without a system
 FFmpeg; its resampler converts to 16 kHz mono float32.
@@ -12,14 +17,36 @@ from pathlib import Path
 from typing import List, Union
 
 import numpy as np
+import soundfile as sf
 
-__all__ = ["AudioDecodeError", "decode_audio"]
+__all__ = ["AudioDecodeError", "decode_audio", "read_mono_audio"]
 
 logger = logging.getLogger(__name__)
 
 
 class AudioDecodeError(ValueError):
     """An audio file cannot be decoded; the message names the file."""
+
+
+def read_mono_audio(path: Union[str, Path], sample_rate: int) -> np.ndarray:
+    """Float32 samples of a non-empty mono audio file at ``sample_rate``.
+
+    Raises:
+        AudioDecodeError: the file cannot be read, or is empty, multi-channel
+            or at another rate (the message names the file).
+    """
+    try:
+        audio, rate = sf.read(path, dtype="float32")
+    except Exception as error:  # soundfile raises several types
+        raise AudioDecodeError(f"{path}: cannot read audio ({error})") from error
+    if rate != sample_rate or audio.ndim != 1:
+        raise AudioDecodeError(
+            f"{path}: {rate} Hz audio with shape {audio.shape}; expected mono "
+            f"{sample_rate} Hz"
+        )
+    if audio.size == 0:
+        raise AudioDecodeError(f"{path}: empty audio")
+    return audio
 
 
 def decode_audio(path: Union[str, Path], sample_rate: int = 16000) -> np.ndarray:

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-import soundfile as sf
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch
 from espnet2.tasks.s2t import S2TTask
@@ -49,7 +48,6 @@ __all__ = [
     "measure",
     "measure_batched",
     "pattern_mask",
-    "read_wav",
 ]
 
 LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
@@ -233,21 +231,6 @@ def load_trained(
         )
     gated.set_inference_context(gate_mode="dense")  # the settings apply the gates
     return {"stock": stock, "gated": gated}, settings
-
-
-def read_wav(path: Union[str, Path]) -> torch.Tensor:
-    """``(1, T)`` samples of a mono 16 kHz audio file.
-
-    Raises:
-        ValueError: the file has another sample rate or several channels.
-    """
-    samples, rate = sf.read(path, dtype="float32")
-    if rate != SAMPLE_RATE or samples.ndim != 1:
-        raise ValueError(
-            f"{path}: {rate} Hz, {samples.ndim}-D samples; the benchmark decodes "
-            f"mono {SAMPLE_RATE} Hz audio"
-        )
-    return torch.from_numpy(samples)[None]
 
 
 def pattern_mask(layers: int, modules: int, sparsity: float, seed: int) -> torch.Tensor:

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 from typing import Dict, List
 
-import soundfile as sf
-
+from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
 from espnet_dynprune.corpus.kaldi_dir import WORD_BOUNDS, word_bounds_problem
 
 __all__ = ["check_data_dir"]
@@ -53,15 +52,9 @@ def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
     lengths = {}
     for key, (number, path) in files["wav.scp"].items():
         try:
-            audio, rate = sf.read(path, dtype="float32")
-        except Exception as error:  # soundfile raises several types
-            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {path}: {error}")
-            continue
-        lengths[key] = audio.size
-        if rate != sample_rate:
-            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {rate} Hz audio")
-        elif audio.size == 0:
-            problems.append(f"{data_dir}/wav.scp:{number}: {key}: empty audio")
+            lengths[key] = read_mono_audio(path, sample_rate).size
+        except AudioDecodeError as error:
+            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {error}")
     if (data_dir / WORD_BOUNDS).is_file():
         problems += _word_bound_problems(data_dir, files["text_ctc"], lengths)
     return problems

@@ -79,3 +79,13 @@ def test_models_share_weights():
     stock, gated = models["stock"].state_dict(), models["gated"].state_dict()
     for key, value in stock.items():
         assert torch.equal(gated[key], value), key
+
+
+def test_an_unreadable_wav_is_named_before_any_model_loads(tmp_path):
+    wav = tmp_path / "speech.wav"
+    wav.write_bytes(b"not audio")
+    cmd = [sys.executable, "-m", "espnet_dynprune.bin.benchmark"]
+    cmd += ["--model_dir", str(tmp_path / "no_model"), "--wav", str(wav)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert f"error: {wav}: cannot read audio" in result.stderr

@@ -44,6 +44,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
 from espnet_dynprune.benchmark import (
     SAMPLE_RATE,
     SHAPES,
@@ -53,7 +54,6 @@ from espnet_dynprune.benchmark import (
     load_trained,
     measure,
     measure_batched,
-    read_wav,
 )
 
 _MB = 1e6
@@ -245,8 +245,12 @@ def main() -> None:
     progress = logging.getLogger("espnet_dynprune.benchmark")
     progress.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
-    speech = None if args.wav is None else read_wav(args.wav)
-    if speech is not None:
+    speech = None
+    if args.wav is not None:
+        try:
+            speech = torch.from_numpy(read_mono_audio(args.wav, SAMPLE_RATE))[None]
+        except AudioDecodeError as error:
+            parser.exit(1, f"{parser.prog}: error: {error}\n")
         args.seconds = speech.size(1) / SAMPLE_RATE
     machine = (
         f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "

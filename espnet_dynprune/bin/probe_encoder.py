@@ -19,9 +19,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import soundfile as sf
 import torch
 
+from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
 from espnet_dynprune.encoder_probe import probe_encoder
 from espnet_dynprune.inference import load_s2t_model
 from espnet_dynprune.scoring import read_kaldi_text
@@ -34,14 +34,9 @@ def _read_batch(wav_scp: Path, num_utts: int, samples: int, fs: int) -> torch.Te
     rows = []
     for key, path in list(read_kaldi_text(wav_scp).items())[:num_utts]:
         try:
-            audio, rate = sf.read(path, dtype="float32")
-        except Exception as error:  # soundfile raises several types
-            raise ValueError(f"{wav_scp}: {key}: {path}: {error}") from error
-        if rate != fs or audio.ndim != 1 or audio.size == 0:
-            raise ValueError(
-                f"{wav_scp}: {key}: {path}: {rate} Hz, shape {audio.shape}; "
-                f"expected non-empty mono {fs} Hz audio"
-            )
+            audio = read_mono_audio(path, fs)
+        except AudioDecodeError as error:
+            raise ValueError(f"{wav_scp}: {key}: {error}") from error
         row = torch.zeros(samples)
         row[: min(samples, audio.size)] = torch.from_numpy(audio[:samples])
         rows.append(row)
