@@ -1,7 +1,7 @@
 """Fixture of the pack and Hub tests: a packed toy gated model and its hypotheses.
 
 The toy corpus and the dense -> gate-only training are the fixtures of
-``test_e2e_cli`` (a test module using :func:`toy` imports them as well). They
+``trained_toy`` (a test module using :func:`toy` imports them as well). They
 are module-scoped, but what they leave behind are files under pytest's session
 temporary directory: :func:`toy` builds the package once per session and every
 later module reuses it instead of training again.
@@ -20,21 +20,27 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from test_e2e_cli import MODEL, corpus, dense_exp, gated_run  # noqa: F401
 
 from espnet_dynprune.inference import Speech2Text
 from espnet_dynprune.pack import pack_model
 from espnet_dynprune.report import write_report
 from espnet_dynprune.scoring import DecodeScore
 
+from trained_toy import (  # noqa: F401  (fixtures)
+    MODEL,
+    corpus_fixture,
+    dense_exp_fixture,
+    gated_run_fixture,
+)
+
 __all__ = [
     "CONTEXTS",
     "MODEL",
     "ToyPackage",
-    "corpus",
+    "corpus_fixture",
     "decode",
-    "dense_exp",
-    "gated_run",
+    "dense_exp_fixture",
+    "gated_run_fixture",
     "load",
     "toy_fixture",
 ]
@@ -95,8 +101,19 @@ def toy_scores(model: str) -> dict[str, list[DecodeScore]]:
             DecodeScore("test_fra_asr", "asr", 4, "WER", 45.6, 2.0),
         ],
         f"{model}/decode_predicted": [
-            DecodeScore("test_deu_st_eng", "st_eng", 4, "BLEU", 11.1, 1.5, **gated),
-            DecodeScore("test_fra_asr", "asr", 4, "WER", 47.8, 1.0, **gated),
+            DecodeScore(
+                "test_deu_st_eng",
+                "st_eng",
+                4,
+                "BLEU",
+                11.1,
+                1.5,
+                **gated,
+                dense_seconds=2.0,
+            ),
+            DecodeScore(
+                "test_fra_asr", "asr", 4, "WER", 47.8, 1.0, **gated, dense_seconds=2.0
+            ),
         ],
     }
 

@@ -15,87 +15,20 @@ from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 
 from espnet_dynprune import toy_data
 from espnet_dynprune.bin import s2t_inference
-from espnet_dynprune.convert import write_gated_config
 from espnet_dynprune.inference import Speech2Text
 from espnet_dynprune.scoring import read_gates
 
+from trained_toy import (  # noqa: F401  (fixtures)
+    DENSE_CONFIG,
+    MODEL,
+    corpus_fixture,
+    dense_exp_fixture,
+    gated_run_fixture,
+    joint_run_fixture,
+    run_inference,
+)
+
 pytestmark = pytest.mark.slow
-
-DENSE_CONFIG = Path(__file__).resolve().parents[1] / "conf" / "toy" / "train_dense.yaml"
-MODEL = "valid.acc.ave.pth"
-
-
-def run(module: str, *args: str) -> str:
-    """Run ``python -m module args``; return stderr (ESPnet logs there)."""
-    cmd = [sys.executable, "-m", module, *args]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result.stderr
-
-
-def run_inference(exp: Path, *args: str) -> str:
-    """``s2t_inference`` with the model in ``exp`` and more options."""
-    return run(
-        "espnet_dynprune.bin.s2t_inference",
-        "--s2t_train_config",
-        str(exp / "config.yaml"),
-        "--s2t_model_file",
-        str(exp / MODEL),
-        *args,
-    )
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy")
-    return toy_data.make_toy_corpus(root, num_train=48, num_dev=8, num_test=4)
-
-
-@pytest.fixture(scope="module")
-def dense_exp(corpus):
-    exp = corpus.root / "exp_dense"
-    run(
-        "espnet_dynprune.bin.s2t_train",
-        *toy_data.s2t_train_args(corpus, DENSE_CONFIG, exp, max_epoch=1),
-    )
-    return exp
-
-
-def train_gated(
-    corpus, dense_exp: Path, name: str, sparsity_conf: dict, *options: str
-) -> tuple:
-    """Gated training from the dense model; returns its exp dir and log."""
-    exp = corpus.root / f"exp_{name}"
-    config = write_gated_config(
-        DENSE_CONFIG,
-        corpus.root / f"train_{name}.yaml",
-        sparsity_conf=sparsity_conf,
-        gate_predictor_conf={"temperature_anneal_steps": 20},
-    )
-    log = run(
-        "espnet_dynprune.bin.s2t_train",
-        *toy_data.s2t_train_args(corpus, config, exp, max_epoch=1),
-        "--init_param",
-        str(dense_exp / MODEL),
-        *options,
-    )
-    return exp, log
-
-
-@pytest.fixture(scope="module")
-def gated_run(corpus, dense_exp):
-    """Gates only, on the frozen backbone."""
-    frozen = ("frontend", "normalize", "encoder", "decoder", "ctc")
-    targets = {"decoder_target": 0.5, "encoder_target": 0.25}
-    return train_gated(corpus, dense_exp, "gated", targets, "--freeze_param", *frozen)
-
-
-@pytest.fixture(scope="module")
-def joint_run(corpus, dense_exp):
-    """Gates and backbone trained together, the gates at their own lr."""
-    targets = {"decoder_target": 0.5}
-    options = ("--gate_lr", "0.05", "--scheduler", "none")
-    return train_gated(corpus, dense_exp, "joint", targets, *options)
 
 
 def _state(path: Path) -> dict:

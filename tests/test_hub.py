@@ -13,17 +13,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from hub_server import FakeHub
 from huggingface_hub import constants
-from pack_fixtures import (  # noqa: F401  (fixtures)
-    ToyPackage,
-    corpus,
-    dense_exp,
-    gated_run,
-    toy_fixture,
-)
 
 from espnet_dynprune.hub import CACHE_ENV, list_upload, upload_packed
+
+from hub_server import FakeHub
+from pack_fixtures import (  # noqa: F401  (fixtures)
+    ToyPackage,
+    corpus_fixture,
+    dense_exp_fixture,
+    gated_run_fixture,
+    toy_fixture,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -11,22 +11,23 @@ import soundfile as sf
 import yaml
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 from huggingface_hub import ModelCard
-from pack_fixtures import (  # noqa: F401  (fixtures)
-    CONTEXTS,
-    MODEL,
-    ToyPackage,
-    corpus,
-    decode,
-    dense_exp,
-    gated_run,
-    load,
-    toy_fixture,
-)
-from test_e2e_cli import run
 
 from espnet_dynprune import Speech2Text
 from espnet_dynprune.hub import CACHE_ENV, resolve_pretrained
 from espnet_dynprune.pack import FORMAT_VERSION, SIDECAR, pack_model, read_package
+
+from pack_fixtures import (  # noqa: F401  (fixtures)
+    CONTEXTS,
+    MODEL,
+    ToyPackage,
+    corpus_fixture,
+    decode,
+    dense_exp_fixture,
+    gated_run_fixture,
+    load,
+    toy_fixture,
+)
+from trained_toy import run
 
 pytestmark = pytest.mark.slow
 
