@@ -84,7 +84,11 @@ def test_rerunning_finished_stages_is_safe(recipe_run):
     tmp, _ = recipe_run
     log = run_recipe(tmp, "--stage", "1", "--stop_stage", "1")
     assert "Skip:" in log
-    log = run_recipe(tmp, "--stage", "6", "--stop_stage", "6")
+    log = run_recipe(tmp, "--stage", "5", "--stop_stage", "6")
+    gated = tmp / "exp" / "s2t_gated_dec0.5"
+    assert "already reached at max_epoch" in (gated / "train.log").read_text()
+    assert "1epoch results" in (gated / "train.log.1").read_text()  # kept
+    assert "1epoch results" in log  # the summary line, from the earlier log
     assert "stage 6: decoding" not in log
 
 

@@ -94,13 +94,22 @@ train() {  # $1: config, $2: output dir, $3...: extra options
     local config=$1 out=$2
     shift 2
     mkdir -p "${out}"
+    if [ -f "${out}/train.log" ]; then  # resuming or re-running: keep the earlier log
+        local n=1
+        while [ -e "${out}/train.log.${n}" ]; do n=$((n + 1)); done
+        mv "${out}/train.log" "${out}/train.log.${n}"
+    fi
     # shellcheck disable=SC2046
     ${train_cmd} "${out}/train.log" python -m espnet_dynprune.bin.s2t_train \
         --config "${config}" --use_preprocessor true --token_type bpe \
         --token_list "${token_dir}/tokens.txt" --bpemodel "${token_dir}/bpe.model" \
         $(data_args train "${datadir}/train") $(data_args valid "${datadir}/dev") \
         --output_dir "${out}" --resume true --ngpu "${ngpu:-0}" "$@"
-    grep -h "epoch results" "${out}/train.log" | tail -n 1 | cut -c 1-300
+    # The last epoch's results: from this log, or from an earlier one if the
+    # training had already finished (none if its logs are gone).
+    # shellcheck disable=SC2012,SC2046
+    grep -h "epoch results" $(ls -tr "${out}"/train.log*) | tail -n 1 | cut -c 1-300 \
+        || true
 }
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
