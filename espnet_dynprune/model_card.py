@@ -33,7 +33,7 @@ def select_results(
     Returns:
         ``(gated, dense)``; ``dense`` comes from the model's own
         ``decode_dense`` or, failing that, from any ``*/decode_dense`` (the
-        recipe decodes dense only with its first target: same backbone).
+        recipe scores the dense baseline once, beside its first target).
 
     Raises:
         ValueError: ``results`` has no ``<model_name>/decode_predicted``.
@@ -74,24 +74,18 @@ def _quality_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> s
     return "\n".join(lines)
 
 
-def _speed_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> str:
+def _speed_table(gated: List[DecodeScore]) -> str:
     lines = [
         "| test set | enc sparsity | dec sparsity | FLOPs sparsity | "
         "dense decode s | gated decode s | time vs dense |",
         "|---|---|---|---|---|---|---|",
     ]
     for s in gated:
-        reference = dense.get(s.test_set)
-        ratio = (
-            f"{100 * (s.seconds / reference.seconds - 1):+.1f}%"
-            if reference is not None and reference.seconds > 0
-            else "-"
-        )
+        change = s.time_change()
         sparsity = [_fmt(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")]
         lines.append(
-            f"| {s.test_set} | {' | '.join(sparsity)} | "
-            f"{_fmt(reference.seconds if reference else None)} | "
-            f"{s.seconds:.1f} | {ratio} |"
+            f"| {s.test_set} | {' | '.join(sparsity)} | {_fmt(s.dense_seconds)} | "
+            f"{s.seconds:.1f} | {'-' if change is None else f'{100 * change:+.1f}%'} |"
         )
     return "\n".join(lines)
 
@@ -197,7 +191,7 @@ def render_model_card(
             "FLOPs); decode s = total beam-search seconds over the test set, "
             "measured in the recipe run.",
             "",
-            _speed_table(gated, by_set),
+            _speed_table(gated),
         ]
     if heatmaps:
         parts += ["", "## Gates", "", "Per test set, how often each module ran:"]

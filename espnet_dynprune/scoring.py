@@ -18,6 +18,7 @@ import sacrebleu
 
 __all__ = [
     "DecodeScore",
+    "decode_seconds",
     "normalize",
     "read_gates",
     "read_kaldi_text",
@@ -70,6 +71,15 @@ class DecodeScore:
     signature: Optional[str] = None
     sparsity: Dict[str, float] = field(default_factory=dict)
     open_rate: Dict[str, List[List[float]]] = field(default_factory=dict)
+    dense_seconds: Optional[float] = None
+    """Decode seconds of the dense reference on the same set (gated models only):
+    the recipe decodes it interleaved with the gated model, in the same processes."""
+
+    def time_change(self) -> Optional[float]:
+        """Relative change of decode time against ``dense_seconds`` (-0.3: 30% less)."""
+        if not self.dense_seconds:
+            return None
+        return self.seconds / self.dense_seconds - 1
 
 
 def _task_of(ref_text: Dict[str, str]) -> str:
@@ -80,10 +90,16 @@ def _task_of(ref_text: Dict[str, str]) -> str:
     return match.group(1)
 
 
+def decode_seconds(decode_dir: Path) -> float:
+    """Beam-search seconds of one decoded set (its ``timing.json``)."""
+    return float(json.loads((decode_dir / "timing.json").read_text())["seconds"])
+
+
 def score_decode_dir(
     decode_dir: Path,
     data_dir: Path,
     module_flops: Optional[Dict[str, np.ndarray]] = None,
+    dense_dir: Optional[Path] = None,
 ) -> DecodeScore:
     """Score ``decode_dir/1best_recog/text`` against ``data_dir/text``.
 
@@ -92,6 +108,8 @@ def score_decode_dir(
         data_dir: the test set's data directory.
         module_flops: per part, ``(modules,)`` FLOPs per layer module, to weigh
             the sparsity by cost.
+        dense_dir: the dense reference's decoding of the same set, whose time
+            becomes ``dense_seconds``.
     Raises:
         ValueError: utterances are missing from the hypotheses (names a few).
     """
@@ -104,7 +122,6 @@ def score_decode_dir(
     ref_list = [normalize(refs[k]) for k in keys]
     hyp_list = [normalize(hyps[k]) for k in keys]
     task = _task_of(refs)
-    timing = json.loads((decode_dir / "timing.json").read_text())
     if task == "asr":
         metric, value, signature = "WER", 100 * jiwer.wer(ref_list, hyp_list), None
     else:
@@ -118,8 +135,9 @@ def score_decode_dir(
         utterances=len(keys),
         metric=metric,
         score=value,
-        seconds=timing["seconds"],
+        seconds=decode_seconds(decode_dir),
         signature=signature,
+        dense_seconds=None if dense_dir is None else decode_seconds(dense_dir),
     )
     gates_file = decode_dir / "1best_recog" / "gates"
     if gates_file.exists():

@@ -9,9 +9,16 @@ import pytest
 import sentencepiece as spm
 import soundfile as sf
 
+from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
+from espnet_dynprune.bin.score import dense_reference
 from espnet_dynprune.data_check import check_data_dir
 from espnet_dynprune.report import write_report
-from espnet_dynprune.scoring import normalize, read_gates, score_decode_dir
+from espnet_dynprune.scoring import (
+    DecodeScore,
+    normalize,
+    read_gates,
+    score_decode_dir,
+)
 from espnet_dynprune.token_list import build_token_list
 
 UTTS = {
@@ -52,6 +59,26 @@ def test_bad_entries_are_named(tmp_path):
     problems = "\n".join(check_data_dir(data))
     assert "u4: empty transcript" in problems
     assert "u1" in problems and "u1.wav" in problems
+
+
+def test_read_mono_audio_names_the_file_and_the_fault(tmp_path):
+    good = tmp_path / "good.wav"
+    sf.write(good, np.full(160, 0.1, dtype="float32"), 16000)
+    assert read_mono_audio(good, 16000).shape == (160,)
+    faults = {
+        "corrupt.wav": "cannot read audio",
+        "empty.wav": "empty audio",
+        "stereo.wav": "expected mono 16000 Hz",
+        "slow.wav": "8000 Hz audio",
+    }
+    (tmp_path / "corrupt.wav").write_bytes(b"not audio")
+    sf.write(tmp_path / "empty.wav", np.zeros(0, dtype="float32"), 16000)
+    sf.write(tmp_path / "stereo.wav", np.zeros((160, 2), dtype="float32"), 16000)
+    sf.write(tmp_path / "slow.wav", np.zeros(160, dtype="float32"), 8000)
+    for name, fault in faults.items():
+        with pytest.raises(AudioDecodeError, match=fault) as error:
+            read_mono_audio(tmp_path / name, 16000)
+        assert str(tmp_path / name) in str(error.value)
 
 
 def test_word_bounds_are_checked(tmp_path):
@@ -110,7 +137,7 @@ def test_normalize():
     assert normalize("<eng><asr><notimestamps> Hello, World!") == "hello world"
 
 
-def _decode_dir(path, hyps, gates=None):
+def _decode_dir(path, hyps, gates=None, seconds=2.0):
     (path / "1best_recog").mkdir(parents=True)
     (path / "1best_recog" / "text").write_text(
         "\n".join(f"{k} {v}" for k, v in hyps.items()) + "\n"
@@ -118,7 +145,7 @@ def _decode_dir(path, hyps, gates=None):
     if gates:
         (path / "1best_recog" / "gates").write_text("\n".join(gates) + "\n")
     (path / "timing.json").write_text(
-        json.dumps({"utterances": len(hyps), "seconds": 2.0})
+        json.dumps({"utterances": len(hyps), "seconds": seconds})
     )
     return path
 
@@ -147,6 +174,65 @@ def test_scores_bleu_sparsity_and_report(tmp_path):
     assert "| m/decode_predicted | test_deu_st_eng | BLEU | 100.0 |" in text
     assert "![gates of m/decode_predicted](gates_m_decode_predicted.png)" in text
     assert (tmp_path / "r" / "gates_m_decode_predicted.png").stat().st_size > 0
+
+
+def test_gated_decodings_are_timed_against_the_dense_one_beside_them(tmp_path):
+    asr = {k: v for k, v in UTTS.items() if "<asr>" in v[0]}
+    data = write_dir(tmp_path / "data" / "test_eng_asr", asr, audio=False)
+    exp = tmp_path / "exp"
+    dirs = {
+        name: _decode_dir(exp / name / "test_eng_asr", {"u3": "a small dog"}, None, t)
+        for name, t in (
+            ("g1/decode_dense", 4.0),
+            ("g1/decode_predicted", 3.0),
+            ("g2/decode_dense", 8.0),
+            ("g2/decode_predicted", 2.0),
+            ("g3/decode_predicted", 1.0),
+        )
+    }
+    first_dense = exp / "g1" / "decode_dense"
+    assert dense_reference(first_dense, first_dense) is None
+    for model, reference in (("g1", "g1"), ("g2", "g2"), ("g3", "g1")):
+        decode = exp / model / "decode_predicted"
+        found = dense_reference(decode, first_dense)
+        score = score_decode_dir(
+            dirs[f"{model}/decode_predicted"], data, None, found / "test_eng_asr"
+        )
+        assert found == exp / reference / "decode_dense"
+        assert score.dense_seconds == {"g1": 4.0, "g2": 8.0}[reference]
+    assert score.time_change() == pytest.approx(1.0 / 4.0 - 1)
+
+
+def _scores(score, seconds, dense_seconds, sparsity=None):
+    common = dict(utterances=1, seconds=seconds, dense_seconds=dense_seconds)
+    if sparsity is not None:
+        common["sparsity"] = {"decoder": sparsity}
+    return [
+        DecodeScore("test_eng_asr", "asr", metric="WER", score=score, **common),
+        DecodeScore(
+            "test_deu_st_eng", "st_eng", metric="BLEU", score=50 - score, **common
+        ),
+    ]
+
+
+def test_report_summary_and_tradeoff_curve(tmp_path):
+    results = {
+        "g1/decode_dense": _scores(10.0, 4.0, None),
+        "g1/decode_predicted": _scores(12.0, 3.0, 4.0, sparsity=0.25),
+    }
+    text = write_report(results, tmp_path / "one", "g1/decode_dense", "cmd").read_text()
+    assert "| g1/decode_predicted | 12.0 | 38.0 | 0.25 | - | 6.0 | -25.0% |" in text
+    assert "| g1/decode_dense | 10.0 | 40.0 | - | - | 8.0 |  |" in text
+    assert "Trade-off" not in text  # one gated model: no curve
+    assert not (tmp_path / "one" / "tradeoff.png").exists()
+
+    results["g2/decode_predicted"] = _scores(15.0, 2.0, 5.0, sparsity=0.5)
+    text = write_report(results, tmp_path / "two", "g1/decode_dense", "cmd").read_text()
+    assert "| g2/decode_predicted | 15.0 | 35.0 | 0.50 | - | 4.0 | -60.0% |" in text
+    assert "![quality and decoding time against sparsity](tradeoff.png)" in text
+    assert (tmp_path / "two" / "tradeoff.png").stat().st_size > 0
+    saved = json.loads((tmp_path / "two" / "results.json").read_text())
+    assert saved["g2/decode_predicted"][0]["dense_seconds"] == 5.0
 
 
 def test_wer_and_missing_hypotheses(tmp_path):

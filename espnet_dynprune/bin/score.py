@@ -7,8 +7,11 @@ Usage:
 
 Each decode dir holds one sub-directory per test set (as written by
 ``espnet_dynprune.bin.s2t_inference``); the test set's references are read from
-``<data_dir>/<test set>/text``. Writes ``RESULTS.md``, ``results.json`` and
-``gates_<model>.png`` into ``--out_dir`` and prints the table.
+``<data_dir>/<test set>/text``. A gated model's decoding time is compared with
+the ``decode_dense`` beside it (the recipe decodes both interleaved, in the same
+processes), or, where it has none, with ``--dense``. Writes ``RESULTS.md``,
+``results.json``, ``gates_<model>.png`` and, for two or more gated models,
+``tradeoff.png`` into ``--out_dir`` and prints the report.
 """
 
 import argparse
@@ -23,6 +26,9 @@ from espnet2.tasks.s2t import S2TTask
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
 from espnet_dynprune.report import write_report
 from espnet_dynprune.scoring import score_decode_dir
+
+DENSE_DECODE = "decode_dense"
+"""The recipe's ``decode_<gate mode>`` directory of the dense reference."""
 
 
 def _module_flops(config: Path) -> Optional[Dict[str, np.ndarray]]:
@@ -43,6 +49,14 @@ def _name(decode_dir: Path) -> str:
     return f"{decode_dir.parent.name}/{decode_dir.name}"
 
 
+def dense_reference(decode_dir: Path, dense: Path) -> Optional[Path]:
+    """The dense decodings a gated decode dir is timed against (None: it is one)."""
+    sibling = decode_dir.parent / DENSE_DECODE
+    if decode_dir.resolve() in (dense.resolve(), sibling.resolve()):
+        return None
+    return sibling if sibling.is_dir() else dense
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -57,8 +71,14 @@ def main() -> None:
     results = {}
     for decode_dir in args.decode_dirs:
         flops = _module_flops(decode_dir.parent / "config.yaml")
+        reference = dense_reference(decode_dir, args.dense)
         results[_name(decode_dir)] = [
-            score_decode_dir(test_dir, args.data_dir / test_dir.name, flops)
+            score_decode_dir(
+                test_dir,
+                args.data_dir / test_dir.name,
+                flops,
+                None if reference is None else reference / test_dir.name,
+            )
             for test_dir in sorted(p for p in decode_dir.iterdir() if p.is_dir())
         ]
     report = write_report(
