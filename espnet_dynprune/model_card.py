@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from espnet_dynprune.scoring import DecodeScore
+from espnet_dynprune.scoring import DecodeScore, format_change, format_value
 
 __all__ = ["model_languages", "render_model_card", "select_results"]
 
@@ -56,10 +56,6 @@ def model_languages(scores: Sequence[DecodeScore]) -> List[str]:
     return sorted({m.group("lang") for m in matches if m is not None})
 
 
-def _fmt(value: Optional[float], digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _quality_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> str:
     lines = [
         "| test set | metric | dense | gated |",
@@ -69,7 +65,7 @@ def _quality_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> s
         reference = dense.get(s.test_set)
         lines.append(
             f"| {s.test_set} | {s.metric} | "
-            f"{_fmt(reference.score if reference else None)} | {s.score:.1f} |"
+            f"{format_value(reference.score if reference else None)} | {s.score:.1f} |"
         )
     return "\n".join(lines)
 
@@ -81,11 +77,13 @@ def _speed_table(gated: List[DecodeScore]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for s in gated:
-        change = s.time_change()
-        sparsity = [_fmt(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")]
+        sparsity = [
+            format_value(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")
+        ]
         lines.append(
-            f"| {s.test_set} | {' | '.join(sparsity)} | {_fmt(s.dense_seconds)} | "
-            f"{s.seconds:.1f} | {'-' if change is None else f'{100 * change:+.1f}%'} |"
+            f"| {s.test_set} | {' | '.join(sparsity)} | "
+            f"{format_value(s.dense_seconds)} | {s.seconds:.1f} | "
+            f"{format_change(s.time_change())} |"
         )
     return "\n".join(lines)
 

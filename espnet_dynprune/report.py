@@ -12,7 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from espnet_dynprune.gates import DECODER_MODULES, ENCODER_MODULES  # noqa: E402
-from espnet_dynprune.scoring import DecodeScore, summarize  # noqa: E402
+from espnet_dynprune.scoring import (  # noqa: E402
+    DecodeScore,
+    format_change,
+    format_value,
+    summarize,
+)
 
 __all__ = [
     "ModelSummary",
@@ -54,10 +59,6 @@ def plot_gate_heatmap(scores: List[DecodeScore], title: str, path: Path) -> Path
     return path
 
 
-def _percent(change: Optional[float]) -> str:
-    return "" if change is None else f"{100 * change:+.1f}%"
-
-
 def _table(results: Dict[str, List[DecodeScore]]) -> List[str]:
     lines = [
         "| model | test set | metric | score | enc sparsity | dec sparsity "
@@ -67,13 +68,13 @@ def _table(results: Dict[str, List[DecodeScore]]) -> List[str]:
     for model, scores in results.items():
         for s in scores:
             sparsity = [
-                f"{s.sparsity[k]:.2f}" if k in s.sparsity else "-"
+                format_value(s.sparsity.get(k), 2)
                 for k in ("encoder", "decoder", "flops")
             ]
             lines.append(
                 f"| {model} | {s.test_set} | {s.metric} | {s.score:.1f} | "
                 f"{' | '.join(sparsity)} | {s.seconds:.1f} | "
-                f"{_percent(s.time_change())} |"
+                f"{format_change(s.time_change(), missing='')} |"
             )
     return lines
 
@@ -113,7 +114,6 @@ def summarize_model(scores: List[DecodeScore]) -> ModelSummary:
 
 
 def _summary_table(summaries: Dict[str, ModelSummary]) -> List[str]:
-    fmt = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     lines = [
         "| model | ASR WER | ST BLEU | dec sparsity | FLOPs sparsity | decode s "
         "| time vs dense |",
@@ -121,9 +121,10 @@ def _summary_table(summaries: Dict[str, ModelSummary]) -> List[str]:
     ]
     for model, m in summaries.items():
         lines.append(
-            f"| {model} | {fmt(m.wer)} | {fmt(m.bleu)} | {fmt(m.decoder_sparsity, 2)} "
-            f"| {fmt(m.flops_sparsity, 2)} | {m.seconds:.1f} "
-            f"| {_percent(m.time_change)} |"
+            f"| {model} | {format_value(m.wer)} | {format_value(m.bleu)} "
+            f"| {format_value(m.decoder_sparsity, 2)} "
+            f"| {format_value(m.flops_sparsity, 2)} | {m.seconds:.1f} "
+            f"| {format_change(m.time_change, missing='')} |"
         )
     return lines
 
@@ -131,12 +132,9 @@ def _summary_table(summaries: Dict[str, ModelSummary]) -> List[str]:
 def plot_tradeoff(
     summaries: Dict[str, ModelSummary], dense: ModelSummary, path: Path
 ) -> Path:
-    """Quality lost and decoding time saved against decoder sparsity, per model."""
-    points = sorted(
-        (m.decoder_sparsity, name, m)
-        for name, m in summaries.items()
-        if m.decoder_sparsity is not None
-    )
+    """Quality lost and decoding time saved against decoder sparsity, per gated
+    model (``summaries``: models with a measured decoder sparsity)."""
+    points = sorted((m.decoder_sparsity, name, m) for name, m in summaries.items())
     x = [0.0] + [sparsity for sparsity, _, _ in points]
     fig, (quality, speed) = plt.subplots(1, 2, figsize=(10, 4))
     for value, label in (("wer", "ASR WER (+ is worse)"), ("bleu", "ST BLEU")):
@@ -146,7 +144,7 @@ def plot_tradeoff(
     quality.axhline(0, color="gray", linewidth=0.5)
     quality.set(xlabel="decoder sparsity", ylabel="change against dense")
     quality.legend()
-    timed = [(sparsity, name, m) for sparsity, name, m in points if m.time_change]
+    timed = [point for point in points if point[2].time_change is not None]
     speed.plot(
         [0.0] + [sparsity for sparsity, _, _ in timed],
         [0.0] + [100 * m.time_change for *_, m in timed],

@@ -19,6 +19,8 @@ import sacrebleu
 __all__ = [
     "DecodeScore",
     "decode_seconds",
+    "format_change",
+    "format_value",
     "normalize",
     "read_gates",
     "read_kaldi_text",
@@ -80,6 +82,16 @@ class DecodeScore:
         if not self.dense_seconds:
             return None
         return self.seconds / self.dense_seconds - 1
+
+
+def format_value(value: Optional[float], digits: int = 1) -> str:
+    """A score, sparsity or time for a Markdown table; ``-`` if missing."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_change(change: Optional[float], missing: str = "-") -> str:
+    """A relative change (``-0.3``) as ``-30.0%``; ``missing`` if there is none."""
+    return missing if change is None else f"{100 * change:+.1f}%"
 
 
 def _task_of(ref_text: Dict[str, str]) -> str:
