@@ -18,7 +18,6 @@ import sacrebleu
 
 __all__ = [
     "DecodeScore",
-    "decode_seconds",
     "format_change",
     "format_value",
     "normalize",
@@ -102,7 +101,7 @@ def _task_of(ref_text: Dict[str, str]) -> str:
     return match.group(1)
 
 
-def decode_seconds(decode_dir: Path) -> float:
+def _decode_seconds(decode_dir: Path) -> float:
     """Beam-search seconds of one decoded set (its ``timing.json``)."""
     return float(json.loads((decode_dir / "timing.json").read_text())["seconds"])
 
@@ -147,9 +146,9 @@ def score_decode_dir(
         utterances=len(keys),
         metric=metric,
         score=value,
-        seconds=decode_seconds(decode_dir),
+        seconds=_decode_seconds(decode_dir),
         signature=signature,
-        dense_seconds=None if dense_dir is None else decode_seconds(dense_dir),
+        dense_seconds=None if dense_dir is None else _decode_seconds(dense_dir),
     )
     gates_file = decode_dir / "1best_recog" / "gates"
     if gates_file.exists():
