@@ -1,16 +1,11 @@
 """Shared fixtures: tiny stock and gated S2T models with the same weights."""
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+from espnet_dynprune.io.locate import CACHE_ENV
 
-from espnet_dynprune.hub import CACHE_ENV  # noqa: E402
-
-from model_factory import build_s2t  # noqa: E402
+from helpers.model_factory import build_s2t
 
 BOTH_PARTS = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
 

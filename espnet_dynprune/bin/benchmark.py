@@ -44,8 +44,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
-from espnet_dynprune.benchmark import (
+from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.eval.benchmark import (
     SAMPLE_RATE,
     SHAPES,
     Setting,
@@ -242,7 +242,7 @@ def main() -> None:
         )
         args.batch = min(args.batch, 2)
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
-    progress = logging.getLogger("espnet_dynprune.benchmark")
+    progress = logging.getLogger("espnet_dynprune.eval.benchmark")
     progress.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
     speech = None

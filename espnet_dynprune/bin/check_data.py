@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from espnet_dynprune.data_check import check_data_dir
+from espnet_dynprune.data.check_data import check_data_dir
 
 
 def main() -> None:

@@ -25,8 +25,13 @@ from pathlib import Path
 import yaml
 
 from espnet_dynprune.bin.make_gated_config import parse_target
-from espnet_dynprune.convert import apply_gate_options, convert_checkpoint
-from espnet_dynprune.pretrained import localize_assets, read_yaml, resolve_source
+from espnet_dynprune.packaging.convert_owsm import convert_checkpoint
+from espnet_dynprune.packaging.pretrained import (
+    localize_assets,
+    read_yaml,
+    resolve_source,
+)
+from espnet_dynprune.tasks.gated_config import apply_gate_options
 
 __all__ = ["main"]
 

@@ -17,7 +17,7 @@ import argparse
 import json
 import logging
 
-from espnet_dynprune.export import export_context
+from espnet_dynprune.inference.export_context import export_context
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Usage:
         [--modes gate_only joint] [--batch 2] [--seconds 30] [--repeats 3] \
         [--out cost.json]
 
-Randomly initialised models of :data:`espnet_dynprune.benchmark.SHAPES`; each
+Randomly initialised models of :data:`espnet_dynprune.eval.benchmark.SHAPES`; each
 row: median step time (forward + backward + AdamW), FLOPs of the step, and the
 tensor memory of weights, gradients, optimizer state and saved activations.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from espnet_dynprune.benchmark import SHAPES
-from espnet_dynprune.train_cost import as_row, measure_step
+from espnet_dynprune.eval.benchmark import SHAPES
+from espnet_dynprune.eval.gate_step_cost import as_row, measure_step
 
 __all__ = ["main"]
 

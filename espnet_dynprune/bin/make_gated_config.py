@@ -16,7 +16,7 @@ from typing import Optional
 
 import yaml
 
-from espnet_dynprune.convert import apply_gate_options
+from espnet_dynprune.tasks.gated_config import apply_gate_options
 
 
 def parse_target(value: str) -> Optional[float]:

@@ -20,9 +20,9 @@ import logging
 import sys
 from pathlib import Path
 
-from espnet_dynprune.corpus.languages import LANGUAGES
-from espnet_dynprune.corpus.make_corpus import make_corpus, parse_size
-from espnet_dynprune.corpus.tts import EspeakNotFoundError, SynthesisError
+from espnet_dynprune.data.languages import LANGUAGES
+from espnet_dynprune.data.synth.make_corpus import make_corpus, parse_size
+from espnet_dynprune.data.synth.tts import EspeakNotFoundError, SynthesisError
 
 __all__ = ["get_parser", "main"]
 

@@ -9,7 +9,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from espnet_dynprune.token_list import build_token_list
+from espnet_dynprune.data.token_list import build_token_list
 
 
 def main() -> None:

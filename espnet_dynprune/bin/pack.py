@@ -22,7 +22,7 @@ from pathlib import Path
 
 from espnet2.utils.types import str2bool
 
-from espnet_dynprune.pack import pack_model
+from espnet_dynprune.packaging.pack import pack_model
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from espnet_dynprune.corpus.europarl_st import prepare_europarl_st
+from espnet_dynprune.data.europarl_st import prepare_europarl_st
 
 __all__ = ["main"]
 

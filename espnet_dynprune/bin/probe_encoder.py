@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from espnet_dynprune.audio_decode import AudioDecodeError, read_mono_audio
-from espnet_dynprune.encoder_probe import probe_encoder
-from espnet_dynprune.inference import load_s2t_model
-from espnet_dynprune.scoring import read_kaldi_text
+from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.eval.probe_encoder import probe_encoder
+from espnet_dynprune.eval.scoring import read_kaldi_text
+from espnet_dynprune.inference.speech2text import load_s2t_model
 
 __all__ = ["main"]
 

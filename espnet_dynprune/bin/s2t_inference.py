@@ -47,8 +47,8 @@ from espnet2.tasks.s2t import S2TTask
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.inference import Speech2Text
-from espnet_dynprune.models import GATE_MODES
+from espnet_dynprune.inference.speech2text import Speech2Text
+from espnet_dynprune.models.dynprune_model import GATE_MODES
 
 # Options of ESPnet's parser that configure the loop, not Speech2Text.
 _LOOP_OPTIONS = (

@@ -14,7 +14,7 @@ and ``--gate_lr`` sets the gate predictor's learning rate apart from the rest
 from typing import List, Optional
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
-from espnet_dynprune.task import DynPruneS2TTask
+from espnet_dynprune.tasks.s2t import DynPruneS2TTask
 
 
 def main(cmd: Optional[List[str]] = None) -> None:

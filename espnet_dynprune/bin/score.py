@@ -24,8 +24,8 @@ import numpy as np
 from espnet2.tasks.s2t import S2TTask
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.report import write_report
-from espnet_dynprune.scoring import score_decode_dir
+from espnet_dynprune.eval.report import write_report
+from espnet_dynprune.eval.scoring import score_decode_dir
 
 DENSE_DECODE = "decode_dense"
 """The recipe's ``decode_<gate mode>`` directory of the dense reference."""

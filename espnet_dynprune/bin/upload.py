@@ -16,8 +16,8 @@ from pathlib import Path
 
 from espnet2.utils.types import str2bool
 
-from espnet_dynprune.hub import list_upload, upload_packed
-from espnet_dynprune.pack import read_package
+from espnet_dynprune.io.package import read_package
+from espnet_dynprune.packaging.hub import list_upload, upload_packed
 
 
 def main() -> None:

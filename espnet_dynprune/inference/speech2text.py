@@ -1,0 +1,160 @@
+"""Decoding with a gated model: ESPnet's ``Speech2Text`` plus ``gate_mode``.
+
+:class:`Speech2Text` is ESPnet's class (same arguments, same beam search, same
+outputs) with three additions:
+
+* ``gate_mode``: ``predicted`` (the gate predictor decides per utterance) or
+  ``dense`` (every module runs; equals the stock model on the same weights);
+* the checkpoint is opened with ``torch.load(weights_only=True)`` and checked
+  before ESPnet loads it: ESPnet's own loader unpickles arbitrary objects and
+  silently ignores missing keys (``strict=False``);
+* ``last_gates`` / :meth:`active_modules` report which modules ran for the last
+  utterance;
+* :meth:`Speech2Text.from_pretrained` loads a packed model from the Hugging Face
+  Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.io.locate`).
+"""
+
+import argparse
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple, Union
+
+import torch
+import yaml
+from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
+from espnet2.tasks.s2t import S2TTask
+
+from espnet_dynprune.io.checkpoint import load_state_dict_safely
+from espnet_dynprune.io.locate import resolve_pretrained
+from espnet_dynprune.models.dynprune_model import GATE_MODES, DynPruneModelMixin
+from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
+
+__all__ = ["Speech2Text", "load_s2t_model"]
+
+
+def load_s2t_model(
+    config_file: Union[Path, str], model_file: Union[Path, str]
+) -> Tuple[Dict[str, Any], torch.nn.Module]:
+    """A training config and its S2T model (any ``model:``) with every weight.
+
+    Raises:
+        ValueError: weights that do not match the config (names the file).
+    """
+    with open(config_file, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    model = S2TTask.build_model(argparse.Namespace(**config))
+    state = load_state_dict_safely(model_file)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"{model_file}: does not match the config: missing {missing[:10]}, "
+            f"unexpected {unexpected[:10]}"
+        )
+    return config, model.eval()
+
+
+class Speech2Text(ESPnetSpeech2Text):
+    """ESPnet's ``Speech2Text`` for ``model: dynprune`` checkpoints.
+
+    Args:
+        s2t_train_config: the training ``config.yaml``.
+        s2t_model_file: the ``.pth`` weights.
+        gate_mode: ``predicted`` or ``dense``.
+        **kwargs: every other argument of ESPnet's ``Speech2Text``.
+    """
+
+    def __init__(
+        self,
+        s2t_train_config: Union[Path, str, None] = None,
+        s2t_model_file: Union[Path, str, None] = None,
+        gate_mode: str = "predicted",
+        **kwargs,
+    ) -> None:
+        if gate_mode not in GATE_MODES:
+            raise ValueError(
+                f"gate_mode must be one of {GATE_MODES}, got {gate_mode!r}"
+            )
+        state = (
+            None if s2t_model_file is None else load_state_dict_safely(s2t_model_file)
+        )
+        super().__init__(
+            s2t_train_config=s2t_train_config, s2t_model_file=s2t_model_file, **kwargs
+        )
+        if not isinstance(self.s2t_model, DynPruneModelMixin):
+            raise ValueError(
+                f"{s2t_train_config}: not a dynamic-pruning model (expected "
+                "model: dynprune); use ESPnet's Speech2Text for stock models"
+            )
+        if state is not None and not kwargs.get("quantize_s2t_model", False):
+            self._check_keys(state, s2t_model_file, gate_mode)
+        self.gate_mode = gate_mode
+        # Fail now, not at the first utterance, on unknown symbols or missing gates.
+        self.s2t_model.set_inference_context(self.lang_sym, self.task_sym, gate_mode)
+
+    def _check_keys(
+        self, state: Dict[str, torch.Tensor], model_file: Union[Path, str], mode: str
+    ) -> None:
+        expected = set(self.s2t_model.state_dict())
+        missing = sorted(
+            k for k in expected - set(state) if not k.startswith(GATE_PREFIX)
+        )
+        if missing:
+            raise ValueError(f"{model_file}: missing backbone weights {missing[:10]}")
+        if mode == "predicted" and not any(k.startswith(GATE_PREFIX) for k in state):
+            raise ValueError(
+                f"{model_file}: no gate predictor weights ('{GATE_PREFIX}*'); "
+                "train the gates first, or decode with gate_mode=dense"
+            )
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        speech,
+        text_prev=None,
+        lang_sym: Optional[str] = None,
+        task_sym: Optional[str] = None,
+        predict_time: Optional[bool] = None,
+    ):
+        """Decode one utterance; same arguments and results as ESPnet's."""
+        self.s2t_model.set_inference_context(
+            lang_sym or self.lang_sym, task_sym or self.task_sym, self.gate_mode
+        )
+        self.s2t_model.last_gates = None
+        return super().__call__(
+            speech,
+            text_prev=text_prev,
+            lang_sym=lang_sym,
+            task_sym=task_sym,
+            predict_time=predict_time,
+        )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model_tag: Optional[str] = None,
+        revision: Optional[str] = None,
+        cache_dir: Union[Path, str, None] = None,
+        **kwargs,
+    ) -> "Speech2Text":
+        """Load a packed gated model (``espnet_dynprune.bin.pack``).
+
+        Args:
+            model_tag: a Hugging Face Hub repository id ``owner/name``, a packed
+                ``.zip`` or its unzipped directory; ``None``: ``kwargs`` name
+                ``s2t_train_config`` and ``s2t_model_file`` themselves.
+            revision: Hub branch, tag or commit.
+            cache_dir: huggingface_hub's cache (default ``HF_HUB_CACHE``).
+            **kwargs: every other argument of :class:`Speech2Text`.
+
+        Raises:
+            FileNotFoundError: no such package, or it lacks a file.
+            ValueError: written by a newer, incompatible ``espnet_dynprune``, or
+                (``gate_mode="predicted"``) packed without gate weights.
+        """
+        if model_tag is not None:
+            kwargs.update(resolve_pretrained(model_tag, revision, cache_dir))
+        return cls(**kwargs)
+
+    def active_modules(self) -> Dict[str, str]:
+        """Gates of the last utterance, one 0/1 group per layer ({} when dense)."""
+        gates = self.s2t_model.last_gates
+        return {} if gates is None else describe_gates(gates)

@@ -1,0 +1,316 @@
+"""ESPnet model classes with context-aware dynamic pruning (``model: dynprune``).
+
+``ESPnetDynPruneS2TModel`` subclasses ``ESPnetS2TModel``: the context is the S2T
+text prefix ``<lang><task>`` during training and ``lang_sym`` / ``task_sym`` at
+inference. ``ESPnetDynPruneASRModel`` subclasses ``ESPnetASRModel``, whose text
+has no such prefix: there the predictor must be acoustic-only
+(``context: []``, ``acoustic: true``).
+
+Training: ``forward`` predicts gates, runs ESPnet's own forward under them, and
+adds the sparsity loss (reported as ``loss_sparsity`` with ``sparsity_enc``,
+``sparsity_dec``, ``sparsity_flops`` and ``gate_temperature``).
+
+Inference: ``encode`` (what ESPnet's ``Speech2Text`` calls) predicts the gates
+for the context set with :meth:`set_inference_context`, runs the encoder under
+them and leaves the decoder gates in place for the beam search that follows.
+"""
+
+from contextlib import contextmanager, nullcontext
+from typing import ContextManager, Dict, Iterator, Optional, Tuple
+
+import torch
+from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+from espnet2.asr.espnet_model import ESPnetASRModel
+from espnet2.s2t.espnet_model import ESPnetS2TModel
+from espnet2.torch_utils.device_funcs import force_gatherable
+
+from espnet_dynprune.models.gating import DynPruneGating
+from espnet_dynprune.nets.gate_config import (
+    GatePredictorConfig,
+    SparsityConfig,
+    from_dict,
+)
+from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
+
+__all__ = [
+    "ESPnetDynPruneASRModel",
+    "ESPnetDynPruneS2TModel",
+    "GATE_MODES",
+]
+
+GATE_MODES = ("predicted", "dense")
+
+
+class DynPruneModelMixin:
+    """Gating for an ESPnet model with ``encoder``/``decoder``/``_extract_feats``."""
+
+    def _init_gating(
+        self, gate_predictor_conf: Optional[Dict], sparsity_conf: Optional[Dict]
+    ) -> None:
+        predictor_config = from_dict(
+            GatePredictorConfig, gate_predictor_conf, "model_conf.gate_predictor_conf"
+        )
+        sparsity_config = from_dict(
+            SparsityConfig, sparsity_conf, "model_conf.sparsity_conf"
+        )
+        feature_dim = (
+            self.frontend.output_size() if self.frontend is not None else None
+        ) or getattr(self.encoder, "input_size", None)
+        self.gating = DynPruneGating(
+            predictor_config,
+            sparsity_config,
+            list(self.token_list),
+            self.encoder,
+            self.decoder,
+            feature_dim,
+        )
+        self.gate_mode = "predicted"
+        self._inference_context: Optional[Dict[str, Optional[torch.Tensor]]] = None
+        # Context-only predictors: gates per (lang, task), computed once.
+        self._context_gates: Dict[Tuple[Optional[str], Optional[str]], GateMask] = {}
+        self._context_key: Tuple[Optional[str], Optional[str]] = (None, None)
+        self._in_forward = False
+        self.last_gates: Optional[GateMask] = None
+
+    # ----- training -------------------------------------------------------
+    def _context_from_text(
+        self, text: torch.Tensor
+    ) -> Dict[str, Optional[torch.Tensor]]:
+        return self.gating.context_indices(text)
+
+    def _pooled_features(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Optional[torch.Tensor]:
+        """``(B, F)`` time-mean of the normalised input features, if acoustic."""
+        if not self.gating.config.acoustic:
+            return None
+        with torch.no_grad():
+            feats, lengths = self._extract_feats(speech, speech_lengths)
+            if self.normalize is not None:
+                feats, lengths = self.normalize(feats, lengths)
+            valid = (~make_pad_mask(lengths, feats, 1)).to(feats.dtype)  # [B, T, F]
+            return (feats * valid).sum(1) / lengths.clamp(min=1).unsqueeze(1)
+
+    @contextmanager
+    def _gates_applied(self, gates: GateMask) -> Iterator[None]:
+        self._in_forward = True
+        try:
+            with self.encoder_gates(gates.encoder), self.decoder_gates(gates.decoder):
+                yield
+        finally:
+            self._in_forward = False
+
+    def encoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
+        """Apply encoder gates in a ``with`` block (no-op for ``None``)."""
+        return nullcontext() if gates is None else self.encoder.gates_applied(gates)
+
+    def decoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
+        """Apply decoder gates in a ``with`` block (no-op for ``None``)."""
+        return nullcontext() if gates is None else self.decoder.gates_applied(gates)
+
+    def _gated_forward(
+        self,
+        context: Dict[str, Optional[torch.Tensor]],
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        forward_kwargs: Dict,
+    ) -> Tuple[torch.Tensor, Dict, torch.Tensor]:
+        pooled = self._pooled_features(speech, speech_lengths)
+        gates = self.gating.predict(context["lang"], context["task"], pooled)
+        with self._gates_applied(gates):
+            loss, stats, weight = super().forward(
+                speech=speech, speech_lengths=speech_lengths, **forward_kwargs
+            )
+        sparsity_loss, sparsity_stats = self.gating.sparsity_loss(gates)
+        loss = loss + sparsity_loss
+        stats.update(sparsity_stats)
+        stats["gate_temperature"] = self.gating.predictor.temperature()
+        stats["loss"] = loss.detach()
+        return force_gatherable((loss, stats, weight), loss.device)
+
+    # ----- inference ------------------------------------------------------
+    def _hold_decoder_gates(self, gates: Optional[torch.Tensor]) -> None:
+        """Keep decoder gates in place for the beam search that follows ``encode``."""
+        if isinstance(self.decoder, GatedStackMixin):
+            self.decoder.set_gates(gates)
+
+    def set_inference_context(
+        self,
+        lang_sym: Optional[str] = None,
+        task_sym: Optional[str] = None,
+        gate_mode: str = "predicted",
+    ) -> None:
+        """Choose the gates that ``encode`` and decoding use.
+
+        Args:
+            lang_sym: language symbol such as ``<deu>`` (if the predictor uses it).
+            task_sym: task symbol such as ``<st_eng>`` (if the predictor uses it).
+            gate_mode: ``predicted`` (the predictor's gates) or ``dense`` (all open).
+        Raises:
+            ValueError: unknown symbol or mode, or a predictor without trained
+                weights in ``predicted`` mode.
+        """
+        if gate_mode not in GATE_MODES:
+            raise ValueError(
+                f"gate_mode must be one of {GATE_MODES}, got {gate_mode!r}"
+            )
+        self.gate_mode = gate_mode
+        if gate_mode == "dense":
+            self._inference_context = None
+            return
+        if not self.gating.is_trained():
+            raise ValueError(
+                "gate_mode=predicted, but the gate predictor has no trained weights "
+                "(the checkpoint has none, or they were never trained): train the "
+                "gates first, or decode with gate_mode=dense"
+            )
+        device = self.gating.predictor.num_updates.device
+        context: Dict[str, Optional[torch.Tensor]] = {}
+        for kind, symbol in (("lang", lang_sym), ("task", task_sym)):
+            if kind not in self.gating.config.context:
+                context[kind] = None
+                continue
+            if symbol is None:
+                raise ValueError(f"the gate predictor needs a {kind} symbol")
+            index = self.gating.vocabulary.symbol_index(symbol, kind)
+            context[kind] = torch.tensor([index], device=device)
+        self._inference_context = context
+        if self.gating.config.context_only and (lang_sym, task_sym) not in (
+            self._context_gates
+        ):
+            was_training = self.gating.training
+            self.gating.eval()  # deterministic gates, no update counted
+            try:
+                with torch.no_grad():
+                    self._context_gates[(lang_sym, task_sym)] = self.gating.predict(
+                        context["lang"], context["task"], None
+                    )
+            finally:
+                self.gating.train(was_training)
+        self._context_key = (lang_sym, task_sym)
+
+    def context_gates(
+        self, lang_sym: Optional[str], task_sym: Optional[str]
+    ) -> GateMask:
+        """The gates of one (language, task) context; sets it as inference context.
+
+        Raises:
+            ValueError: the predictor also reads the audio (``acoustic: true``),
+                a symbol is unknown, or the predictor is untrained.
+        """
+        if not self.gating.config.context_only:
+            raise ValueError(
+                "gate_predictor_conf.acoustic is true: the gates depend on the "
+                "audio, not only on (lang_sym, task_sym)"
+            )
+        self.set_inference_context(lang_sym, task_sym)
+        return self._context_gates[(lang_sym, task_sym)]
+
+    def train(self, mode: bool = True):
+        """``nn.Module.train``; forgets cached per-context gates (weights change)."""
+        self._context_gates = {}
+        return super().train(mode)
+
+    def encode(
+        self, speech: torch.Tensor, speech_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """ESPnet's ``encode``; at inference, under the predicted gates."""
+        if self._in_forward:
+            return super().encode(speech, speech_lengths)
+        if self.gate_mode == "dense":
+            self._hold_decoder_gates(None)
+            return super().encode(speech, speech_lengths)
+        if self._inference_context is None:
+            raise RuntimeError(
+                "dynprune model: no inference context. Decode with "
+                "espnet_dynprune.Speech2Text, or call "
+                "model.set_inference_context(lang_sym, task_sym) first"
+            )
+        gates = self._context_gates.get(self._context_key)
+        if gates is None:  # acoustic input: predict per utterance
+            context = {
+                kind: None if index is None else index.expand(speech.size(0))
+                for kind, index in self._inference_context.items()
+            }
+            pooled = self._pooled_features(speech, speech_lengths)
+            gates = self.gating.predict(context["lang"], context["task"], pooled)
+        self.last_gates = gates
+        self._hold_decoder_gates(gates.decoder)
+        with self.encoder_gates(gates.encoder):
+            return super().encode(speech, speech_lengths)
+
+
+class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
+    """``ESPnetS2TModel`` with context-aware dynamic pruning.
+
+    Args:
+        gate_predictor_conf: options of :class:`GatePredictorConfig`.
+        sparsity_conf: options of :class:`SparsityConfig`.
+        **kwargs: every option of ``ESPnetS2TModel``.
+    """
+
+    def __init__(
+        self,
+        gate_predictor_conf: Optional[Dict] = None,
+        sparsity_conf: Optional[Dict] = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_gating(gate_predictor_conf, sparsity_conf)
+
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        text: torch.Tensor,
+        text_lengths: torch.Tensor,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+        """ESPnet's S2T forward under predicted gates, plus the sparsity loss."""
+        if int(text_lengths.min()) < 2:
+            raise ValueError("S2T text must start with <lang><task>; got shorter text")
+        return self._gated_forward(
+            self._context_from_text(text),
+            speech,
+            speech_lengths,
+            dict(text=text, text_lengths=text_lengths, **kwargs),
+        )
+
+
+class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
+    """``ESPnetASRModel`` with acoustic-only dynamic pruning.
+
+    ASR text carries no context tokens, so ``gate_predictor_conf`` must set
+    ``context: []`` and ``acoustic: true``.
+    """
+
+    def __init__(
+        self,
+        gate_predictor_conf: Optional[Dict] = None,
+        sparsity_conf: Optional[Dict] = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        conf = dict(gate_predictor_conf or {})
+        if conf.get("context", ("lang", "task")) or not conf.get("acoustic", False):
+            raise ValueError(
+                "ASR task: gate_predictor_conf needs context: [] and acoustic: true "
+                "(ASR text has no <lang><task> prefix)"
+            )
+        self._init_gating(conf, sparsity_conf)
+
+    def forward(
+        self,
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+        text: torch.Tensor,
+        text_lengths: torch.Tensor,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+        """ESPnet's ASR forward under predicted gates, plus the sparsity loss."""
+        return self._gated_forward(
+            {"lang": None, "task": None},
+            speech,
+            speech_lengths,
+            dict(text=text, text_lengths=text_lengths, **kwargs),
+        )

@@ -1,0 +1,269 @@
+"""Gated E-Branchformer encoder: ESPnet's encoder with four gates per layer.
+
+Gates (``ENCODER_MODULES``): macaron FFN, self-attention, cgMLP, FFN.
+
+What a closed module means:
+
+* macaron FFN / FFN: the residual update is skipped (``x + 0``); the layer norm
+  in front of it is not computed either.
+* self-attention / cgMLP: the branch output is zero. E-Branchformer merges the
+  two branches as ``merge_proj(c + fusion_conv(c))`` with ``c = [att ; mlp]``. The
+  fusion conv is depthwise, so a zero half of ``c`` only contributes the conv's
+  bias, and ``merge_proj`` is linear, so the closed half reduces to a constant
+  vector. The open half is convolved and projected with its own slices of the
+  weights; with both branches closed the merge adds one constant vector. This is
+  exactly the value of soft gating with a zero gate, at the cost of the open half.
+
+The state-dict names are ESPnet's own, so stock checkpoints load unchanged, and
+with no gates applied (``set_gates(None)``) every layer runs ESPnet's code.
+
+``pruned_modules`` (one list of module names per layer) builds the encoder
+without those modules: a per-context export, whose layers always run that plan.
+"""
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from espnet2.asr.encoder.e_branchformer_encoder import (
+    EBranchformerEncoder,
+    EBranchformerEncoderLayer,
+)
+from espnet2.asr.layers.fastformer import FastSelfAttention
+from typeguard import typechecked
+
+from espnet_dynprune.nets.gate_contract import (
+    ENCODER_MODULES,
+    GatedStackMixin,
+    add_update,
+    run_gated,
+    take_rows,
+)
+
+__all__ = ["GatedEBranchformerEncoder", "GatedEBranchformerEncoderLayer"]
+
+# Submodules used only by each gated module (a closed FFN skips its norm too).
+_MODULE_ATTRIBUTES = dict(
+    zip(
+        ENCODER_MODULES,
+        (
+            ("feed_forward_macaron", "norm_ff_macaron"),
+            ("attn", "norm_mha"),
+            ("cgmlp", "norm_mlp"),
+            ("feed_forward", "norm_ff"),
+        ),
+        strict=True,
+    )
+)
+
+
+class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
+    """E-Branchformer layer that honours ``gate_plan`` (see :mod:`.gate_contract`).
+
+    Created by re-classing ESPnet's layer in place (no new parameters).
+    """
+
+    gate_plan = None
+    # (weight versions, {open half: _MergeSlice}): inference-time merge slices
+    _merge_cache = None
+
+    def forward(self, x_input, mask, cache=None):
+        """ESPnet's contract: ``x_input`` is ``(B, T, D)`` or ``(x, pos_emb)``."""
+        plan = self.gate_plan
+        if plan is None:
+            return super().forward(x_input, mask, cache)
+        if cache is not None:
+            raise NotImplementedError("cache is not supported")
+        x, pos_emb = x_input if isinstance(x_input, tuple) else (x_input, None)
+        macaron, attention, cgmlp, ffn = plan
+        batch = x.size(0)
+
+        x = add_update(
+            x,
+            run_gated(
+                macaron,
+                lambda rows: (
+                    self.ff_scale
+                    * self.dropout(
+                        self.feed_forward_macaron(
+                            self.norm_ff_macaron(take_rows(x, rows))
+                        )
+                    )
+                ),
+                batch,
+            ),
+        )
+        x_att = run_gated(
+            attention,
+            lambda rows: self.dropout(
+                self._self_attention(
+                    self.norm_mha(take_rows(x, rows)), take_rows(mask, rows), pos_emb
+                )
+            ),
+            batch,
+        )
+        x_mlp = run_gated(
+            cgmlp,
+            lambda rows: self.dropout(
+                self._cgmlp(
+                    self.norm_mlp(take_rows(x, rows)), take_rows(mask, rows), pos_emb
+                )
+            ),
+            batch,
+        )
+        x = x + self.dropout(self._merge(x_att, x_mlp).expand_as(x))
+        x = add_update(
+            x,
+            run_gated(
+                ffn,
+                lambda rows: (
+                    self.ff_scale
+                    * self.dropout(self.feed_forward(self.norm_ff(take_rows(x, rows))))
+                ),
+                batch,
+            ),
+        )
+        x = self.norm_final(x)
+        if pos_emb is not None:
+            return (x, pos_emb), mask
+        return x, mask
+
+    def module_attributes(self, name: str) -> Tuple[str, ...]:
+        """Submodules that only the gated module ``name`` uses."""
+        return _MODULE_ATTRIBUTES[name]
+
+    def _self_attention(
+        self, x: torch.Tensor, mask: torch.Tensor, pos_emb: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        if isinstance(self.attn, FastSelfAttention):
+            return self.attn(x, mask)
+        if pos_emb is not None:
+            return self.attn(x, x, x, pos_emb, mask)
+        return self.attn(x, x, x, mask)
+
+    def _cgmlp(
+        self, x: torch.Tensor, mask: torch.Tensor, pos_emb: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        out = self.cgmlp((x, pos_emb) if pos_emb is not None else x, mask)
+        return out[0] if isinstance(out, tuple) else out
+
+    def _merge(
+        self, x_att: Optional[torch.Tensor], x_mlp: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        """``merge_proj(c + fusion(c))`` with ``c = [x_att ; x_mlp]``, None = zeros."""
+        if x_att is not None and x_mlp is not None:
+            x_concat = torch.cat([x_att, x_mlp], dim=-1)
+            x_tmp = self.depthwise_conv_fusion(x_concat.transpose(1, 2)).transpose(1, 2)
+            return self.merge_proj(x_concat + x_tmp)
+        half = 0 if x_att is not None else 1 if x_mlp is not None else None
+        weights = self._split_merge(half)
+        if half is None:
+            return weights.bias  # both branches closed: one constant vector
+        branch = x_att if half == 0 else x_mlp
+        fused = F.conv1d(
+            branch.transpose(1, 2),
+            weights.conv_weight,
+            weights.conv_bias,
+            padding=self.depthwise_conv_fusion.padding,
+            groups=self.size,
+        ).transpose(1, 2)
+        return F.linear(branch + fused, weights.proj_weight, weights.bias)
+
+    def _split_merge(self, half: Optional[int]) -> "_MergeSlice":
+        """The merge's weights for one open half (``None``: none open).
+
+        At inference the slices are cached, contiguous, per weight version, so a
+        closed branch costs no slicing per call; while gradients flow into the
+        merge (training) they are sliced from the live parameters.
+        """
+        conv, proj = self.depthwise_conv_fusion, self.merge_proj
+        tensors = (conv.weight, conv.bias, proj.weight, proj.bias)
+        if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+            return _slice_merge(conv, proj, self.size, half)
+        version = tuple((t.data_ptr(), t._version) for t in tensors)
+        cache = self._merge_cache
+        if cache is None or cache[0] != version:
+            cache = self._merge_cache = (version, {})
+        if half not in cache[1]:
+            # ordinary tensors even under inference_mode: usable by any later call
+            with torch.inference_mode(False), torch.no_grad():
+                cache[1][half] = _slice_merge(conv, proj, self.size, half).contiguous()
+        return cache[1][half]
+
+
+@dataclass(frozen=True)
+class _MergeSlice:
+    """Merge weights with some branches closed (``conv_*``/``proj_weight``: open half).
+
+    ``bias`` folds ``merge_proj``'s bias and the closed halves' constant
+    contribution (the fusion conv's bias projected through their columns).
+    """
+
+    conv_weight: Optional[torch.Tensor]
+    conv_bias: Optional[torch.Tensor]
+    proj_weight: Optional[torch.Tensor]
+    bias: torch.Tensor
+
+    def contiguous(self) -> "_MergeSlice":
+        """Detached, contiguous copies (for the inference cache)."""
+        tensors = (self.conv_weight, self.conv_bias, self.proj_weight, self.bias)
+        return _MergeSlice(
+            *(None if t is None else t.detach().contiguous() for t in tensors)
+        )
+
+
+def _slice_merge(
+    conv: torch.nn.Conv1d, proj: torch.nn.Linear, size: int, half: Optional[int]
+) -> _MergeSlice:
+    """Slice the merge for an open ``half`` (0: attention, 1: cgMLP, None: none)."""
+    bias = proj.bias
+    for closed in range(2):
+        if closed != half:  # zero input: the depthwise conv yields its bias
+            cols = slice(closed * size, (closed + 1) * size)
+            bias = bias + F.linear(conv.bias[cols], proj.weight[:, cols])
+    if half is None:
+        return _MergeSlice(None, None, None, bias)
+    cols = slice(half * size, (half + 1) * size)
+    return _MergeSlice(conv.weight[cols], conv.bias[cols], proj.weight[:, cols], bias)
+
+
+class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
+    """``EBranchformerEncoder`` with a gate per module per layer.
+
+    Takes every option of ESPnet's ``e_branchformer`` encoder (same YAML keys, same
+    state-dict names). Gates need both FFNs, so ``use_ffn`` and ``macaron_ffn``
+    must be true (as in OWSM v3.1).
+
+    Args:
+        input_size: input feature size.
+        pruned_modules: per layer, names from ``ENCODER_MODULES`` to build
+            without (a per-context export); ``None`` keeps every module.
+        **kwargs: every option of ESPnet's ``EBranchformerEncoder``.
+    """
+
+    gate_modules = ENCODER_MODULES
+
+    @typechecked
+    def __init__(
+        self,
+        input_size: int,
+        pruned_modules: Optional[List[List[str]]] = None,
+        **kwargs,
+    ) -> None:
+        for key in ("use_ffn", "macaron_ffn"):
+            if not kwargs.get(key, False):
+                raise ValueError(
+                    f"encoder_conf.{key} must be true for gated_e_branchformer: "
+                    "the macaron FFN and FFN gates need both feed-forward modules"
+                )
+        super().__init__(input_size=input_size, **kwargs)
+        self.input_size = input_size
+        for layer in self.encoders:
+            layer.__class__ = GatedEBranchformerEncoderLayer
+        if pruned_modules is not None:
+            self.remove_modules(pruned_modules, "encoder_conf.pruned_modules")
+
+    def gated_layers(self) -> Sequence[torch.nn.Module]:
+        """The E-Branchformer layers, in order."""
+        return list(self.encoders)

@@ -1,0 +1,134 @@
+"""Stock <-> gated ESPnet S2T training configs.
+
+The gated classes take the stock classes' options unchanged, so turning a stock
+config into a gated one only swaps the class names and adds
+``gate_predictor_conf`` / ``sparsity_conf``; :func:`stock_config` is the inverse.
+"""
+
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+import yaml
+
+from espnet_dynprune.models.word_aligned_model import ESPnetWordAlignedS2TModel
+from espnet_dynprune.tasks.registration import (
+    ALIGNED_MODEL_NAME,
+    DECODER_NAME,
+    ENCODER_NAME,
+    MODEL_NAME,
+)
+
+__all__ = [
+    "apply_gate_options",
+    "gated_config",
+    "stock_config",
+    "write_gated_config",
+]
+
+# Models whose weights are ESPnet's S2T model's, with training-only options.
+_STOCK_CLASSES = {
+    "model": ("espnet", MODEL_NAME),
+    "encoder": ("e_branchformer", ENCODER_NAME),
+    "decoder": ("transformer", DECODER_NAME),
+}
+
+_TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ESPnetWordAlignedS2TModel.TRAINING_OPTIONS}
+
+
+def gated_config(
+    config: Dict[str, Any],
+    sparsity_conf: Dict[str, Any],
+    gate_predictor_conf: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """A copy of a stock S2T config with the gated classes and gate options.
+
+    A ``model: word_aligned`` config counts as stock (its weights are ESPnet's);
+    its training-only options are dropped.
+
+    Raises:
+        ValueError: the config uses classes that have no gated counterpart.
+    """
+    gated = dict(config)
+    training_only = _TRAINING_VARIANTS.get(gated.get("model"), ())
+    if training_only:
+        gated["model"] = _STOCK_CLASSES["model"][0]
+    for key, (stock, plugin) in _STOCK_CLASSES.items():
+        name = gated.get(key, "espnet" if key == "model" else None)
+        if name not in (stock, plugin):
+            raise ValueError(
+                f"config key {key!r} is {name!r}: only {stock!r} has a gated "
+                f"counterpart ({plugin!r})"
+            )
+        gated[key] = plugin
+    model_conf = {
+        key: value
+        for key, value in (gated.get("model_conf") or {}).items()
+        if key not in training_only
+    }
+    model_conf["sparsity_conf"] = dict(sparsity_conf)
+    if gate_predictor_conf is not None:
+        model_conf["gate_predictor_conf"] = dict(gate_predictor_conf)
+    gated["model_conf"] = model_conf
+    return gated
+
+
+def stock_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of a gated S2T config with ESPnet's own classes, no gate options.
+
+    The inverse of :func:`gated_config`: the stock model it builds takes the
+    gated model's state dict without ``gating.*``.
+    """
+    stock = dict(config)
+    for key, (name, plugin) in _STOCK_CLASSES.items():
+        if stock.get(key) == plugin:
+            stock[key] = name
+    stock["model_conf"] = {
+        key: value
+        for key, value in (config.get("model_conf") or {}).items()
+        if key not in ("sparsity_conf", "gate_predictor_conf")
+    }
+    return stock
+
+
+def apply_gate_options(
+    config: Dict[str, Any],
+    gate_options: Dict[str, Any],
+    encoder_target: Optional[float],
+    decoder_target: Optional[float],
+) -> Dict[str, Any]:
+    """The gated config with a gate options file's settings and the targets.
+
+    Args:
+        config: a stock S2T config.
+        gate_options: ``gate_predictor_conf`` and ``sparsity_conf`` mappings;
+            every other top-level key (e.g. ``optim_conf``) replaces the config's.
+        encoder_target: fraction of encoder gates to close (``None``: dense).
+        decoder_target: fraction of decoder gates to close (``None``: dense).
+    """
+    extra = dict(gate_options)
+    sparsity = dict(extra.pop("sparsity_conf", None) or {})
+    sparsity["encoder_target"] = encoder_target
+    sparsity["decoder_target"] = decoder_target
+    predictor = extra.pop("gate_predictor_conf", None)
+    result = gated_config(config, sparsity, predictor)
+    result.update(extra)
+    return result
+
+
+def write_gated_config(
+    src: Union[str, Path],
+    dst: Union[str, Path],
+    sparsity_conf: Dict[str, Any],
+    gate_predictor_conf: Optional[Dict[str, Any]] = None,
+) -> Path:
+    """Read a stock YAML config, write its gated counterpart to ``dst``."""
+    with open(src, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    dst = Path(dst)
+    with open(dst, "w", encoding="utf-8") as f:
+        yaml.safe_dump(
+            gated_config(config, sparsity_conf, gate_predictor_conf),
+            f,
+            sort_keys=False,
+        )
+    return dst

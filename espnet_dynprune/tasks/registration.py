@@ -1,0 +1,130 @@
+"""Registers the plugin classes into ESPnet 2's task class choices.
+
+ESPnet has no plugin mechanism: tasks pick classes from module-level
+``ClassChoices`` dicts (``espnet2.tasks.s2t.encoder_choices``...), and the
+argument parser freezes the choices when it is built. :func:`register` adds the
+plugin classes to those dicts.
+
+``import espnet_dynprune`` calls :func:`register_when_tasks_load`: it registers
+at once if ESPnet's S2T or ASR task module is already imported, and otherwise
+right after the first of them is imported. So importing the package costs
+nothing (no torch, no ESPnet), and any later use of ESPnet's tasks in the
+process, including the fresh processes of distributed training, which import
+the package again through the pickled model class, sees the classes.
+
+This module imports nothing heavy at module level; :func:`register` imports
+ESPnet and the model classes when it runs.
+"""
+
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+from types import ModuleType
+from typing import Optional, Sequence
+
+__all__ = [
+    "ALIGNED_MODEL_NAME",
+    "DECODER_NAME",
+    "ENCODER_NAME",
+    "MODEL_NAME",
+    "TASK_MODULES",
+    "register",
+    "register_when_tasks_load",
+]
+
+MODEL_NAME = "dynprune"
+ALIGNED_MODEL_NAME = "word_aligned"
+ENCODER_NAME = "gated_e_branchformer"
+DECODER_NAME = "gated_transformer"
+TASK_MODULES = ("espnet2.tasks.s2t", "espnet2.tasks.asr")
+"""ESPnet modules whose class choices receive the plugin classes."""
+
+_lock = threading.RLock()
+
+
+def _add(choices, name: str, cls: type) -> None:
+    existing = choices.classes.get(name)
+    if existing is not None and existing is not cls:
+        raise RuntimeError(
+            f"--{choices.name} {name} is already registered to {existing.__name__}"
+        )
+    choices.classes[name] = cls
+
+
+def register() -> None:
+    """Add ``dynprune``, ``gated_e_branchformer`` and ``gated_transformer`` to
+    ESPnet's S2T and ASR tasks, and the S2T model ``word_aligned``.
+
+    Idempotent; imports ESPnet's task modules and the plugin's model classes.
+    """
+    with _lock:
+        from espnet2.tasks import asr, s2t
+
+        from espnet_dynprune.models.dynprune_model import (
+            ESPnetDynPruneASRModel,
+            ESPnetDynPruneS2TModel,
+        )
+        from espnet_dynprune.models.word_aligned_model import (
+            ESPnetWordAlignedS2TModel,
+        )
+        from espnet_dynprune.nets.gated_e_branchformer_encoder import (
+            GatedEBranchformerEncoder,
+        )
+        from espnet_dynprune.nets.gated_transformer_decoder import (
+            GatedTransformerDecoder,
+        )
+
+        for task, model in (
+            (s2t, ESPnetDynPruneS2TModel),
+            (asr, ESPnetDynPruneASRModel),
+        ):
+            _add(task.model_choices, MODEL_NAME, model)
+            _add(task.encoder_choices, ENCODER_NAME, GatedEBranchformerEncoder)
+            _add(task.decoder_choices, DECODER_NAME, GatedTransformerDecoder)
+        _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    """Runs a task module's own loader, then :func:`register`."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        register()
+
+
+class _TaskImportHook(importlib.abc.MetaPathFinder):
+    """Finds ESPnet's task modules with the other finders; wraps their loader."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Optional[Sequence[str]],
+        target: Optional[ModuleType] = None,
+    ) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname not in TASK_MODULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _RegisteringLoader(spec.loader)
+                return spec
+        return None
+
+
+def register_when_tasks_load() -> None:
+    """Register now if a task module is loaded, else when the first one loads."""
+    with _lock:
+        if any(name in sys.modules for name in TASK_MODULES):
+            register()
+        elif not any(isinstance(f, _TaskImportHook) for f in sys.meta_path):
+            sys.meta_path.insert(0, _TaskImportHook())

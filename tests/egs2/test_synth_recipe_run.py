@@ -1,0 +1,100 @@
+"""The default recipe's run.sh, every stage (upload as a dry run), on a very
+small corpus (ESPnet's mini_an4 habit): stages, entry points and outputs fit."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+RECIPE = Path(__file__).resolve().parents[2] / "egs2" / "synth_multiling" / "s2t1"
+TINY = [
+    "--data_opts", "--size 60",
+    "--dense_args", "--max_epoch 1 --batch_size 8 --scheduler_conf warmup_steps=4",
+    "--gated_args", "--max_epoch 1 --batch_size 8",
+    "--decode_args", "--beam_size 2 --maxlenratio 0.1",
+    "--nj", "1",
+    "--test_sets", "test_deu_asr test_deu_st_eng",  # every process start costs
+]  # fmt: skip
+
+
+def run_recipe(tmp: Path, *args: str) -> str:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    cmd = [
+        "./run.sh",
+        "--datadir", str(tmp / "data"),
+        "--expdir", str(tmp / "exp"),
+        "--report_dir", str(tmp / "report"),
+        *TINY,
+        *args,
+    ]  # fmt: skip
+    result = subprocess.run(
+        cmd, cwd=RECIPE, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def recipe_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("recipe")
+    return tmp, run_recipe(tmp, "--hf_repo", "someone/tiny", "--dry_run", "true")
+
+
+def test_data_stage_makes_every_test_set(recipe_run):
+    tmp, _ = recipe_run
+    test_sets = sorted(p.name for p in (tmp / "data").glob("test_*"))
+    assert len(test_sets) == 9  # ASR in 5 languages, ST from 4 into English
+
+
+def test_test_sets_are_decoded_in_both_modes(recipe_run):
+    tmp, _ = recipe_run
+    model = tmp / "exp" / "s2t_gated_dec0.5"
+    for mode in ("predicted", "dense"):
+        for test_set in ("test_deu_asr", "test_deu_st_eng"):
+            out = model / f"decode_{mode}" / test_set
+            assert (out / "timing.json").is_file()
+            keys = (tmp / "data" / test_set / "text").read_text().split("\n")
+            hyps = (out / "1best_recog" / "text").read_text().split("\n")
+            assert len(hyps) == len(keys)
+
+
+def test_report_is_written_and_printed(recipe_run):
+    tmp, log = recipe_run
+    report = tmp / "report"
+    results = json.loads((report / "results.json").read_text())
+    dense, gated = "s2t_gated_dec0.5/decode_dense", "s2t_gated_dec0.5/decode_predicted"
+    assert set(results) == {dense, gated}
+    for model in (dense, gated):
+        metrics = {r["test_set"]: r["metric"] for r in results[model]}
+        assert set(metrics) == {"test_deu_asr", "test_deu_st_eng"}
+        assert metrics["test_deu_st_eng"] == "BLEU"
+        assert metrics["test_deu_asr"] == "WER"
+    assert all(r["sparsity"] for r in results[gated])  # measured from the gates
+    assert not any(r["sparsity"] for r in results[dense])
+    assert (report / "gates_s2t_gated_dec0.5_decode_predicted.png").is_file()
+    assert "## Averages" in log  # stage 7 prints RESULTS.md
+
+
+def test_rerunning_finished_stages_is_safe(recipe_run):
+    tmp, _ = recipe_run
+    log = run_recipe(tmp, "--stage", "1", "--stop_stage", "1")
+    assert "Skip:" in log
+    log = run_recipe(tmp, "--stage", "5", "--stop_stage", "6")
+    gated = tmp / "exp" / "s2t_gated_dec0.5"
+    assert "already reached at max_epoch" in (gated / "train.log").read_text()
+    assert "1epoch results" in (gated / "train.log.1").read_text()  # kept
+    assert "1epoch results" in log  # the summary line, from the earlier log
+    assert "stage 6: decoding" not in log
+
+
+def test_pack_stage_writes_zip_and_dry_run_lists_it(recipe_run):
+    tmp, log = recipe_run
+    packed = tmp / "exp" / "packed" / "s2t_gated_dec0.5"
+    assert (packed.parent / f"{packed.name}.zip").is_file()
+    assert (packed / "README.md").is_file() and (packed / "meta.yaml").is_file()
+    assert "someone/tiny" in log and "README.md" in log

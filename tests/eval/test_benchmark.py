@@ -1,0 +1,91 @@
+"""The benchmark command runs and reports side-by-side ratios (not a speed test)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from espnet_dynprune.eval.benchmark import SHAPES, build_models, pattern_mask
+
+from helpers.model_factory import write_gated_model
+
+pytestmark = pytest.mark.slow
+
+
+def run_short_benchmark(*args: str) -> subprocess.CompletedProcess:
+    """``python -m espnet_dynprune.bin.benchmark --short ARGS``; it must succeed."""
+    cmd = [sys.executable, "-m", "espnet_dynprune.bin.benchmark", "--short", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_short_benchmark_writes_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run_short_benchmark("--out", str(out))
+    assert "## tiny, beam 2" in result.stdout
+    rows = json.loads(out.read_text())["results"][0]["rows"]
+    by_name = {row["setting"]: row for row in rows}
+    assert {"stock", "dense", "dec 0.5", "joint 0.5"} <= set(by_name)
+    assert by_name["dense"]["time_red_vs_dense"] == 0.0
+    # FLOPs are counted, not timed: pruning and the source cache both remove work
+    assert by_name["dec 0.5"]["flops"] < by_name["dense"]["flops"]
+    assert by_name["dense"]["flops"] < by_name["stock"]["flops"]
+    assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
+    # an export keeps fewer weights; every decode allocates some tensor memory
+    assert by_name["joint 0.5"]["weight_bytes"] < by_name["dense"]["weight_bytes"]
+    assert by_name["dense"]["weight_bytes"] == by_name["stock"]["weight_bytes"]
+    assert all(row["peak_bytes"] > 0 for row in rows)
+    batched = json.loads(out.read_text())["batched"][0]["rows"]
+    by_name = {row["setting"]: row for row in batched}
+    assert by_name["pruned, grouped"]["flops"] < by_name["dense, batched"]["flops"]
+    assert "## tiny, encoder only, 2 utterances" in result.stdout
+
+
+def test_short_benchmark_of_a_saved_model_has_a_row_per_context(tmp_path):
+    """Its predictor closes modules in every context (see ``write_gated_model``)."""
+    _, model_file = write_gated_model(tmp_path)
+    out = tmp_path / "bench.json"
+    result = run_short_benchmark(
+        "--model_dir", str(tmp_path), "--model_file", model_file.name, "--out", str(out)
+    )
+    assert f"## {tmp_path}, beam 2" in result.stdout
+    (entry,) = json.loads(out.read_text())["results"]
+    by_name = {row["setting"]: row for row in entry["rows"]}
+    contexts = {
+        f"predicted {lang}/{task}"
+        for lang in ("eng", "deu", "fra")
+        for task in ("asr", "st_eng")
+    }
+    assert set(by_name) == {"stock", "dense", *contexts}
+    dense = by_name["dense"]
+    assert dense["flops"] < by_name["stock"]["flops"]
+    assert dense["weight_bytes"] == by_name["stock"]["weight_bytes"]
+    for name in contexts:
+        assert by_name[name]["flops"] < dense["flops"], name
+        assert by_name[name]["weight_bytes"] < dense["weight_bytes"], name
+
+
+def test_pattern_mask_closes_the_requested_fraction():
+    mask = pattern_mask(6, 3, 0.5, seed=1)
+    assert mask.shape == (6, 3) and int((mask == 0).sum()) == 9
+    assert torch.equal(mask, pattern_mask(6, 3, 0.5, seed=1))
+
+
+def test_models_share_weights():
+    models = build_models(SHAPES["tiny"])
+    stock, gated = models["stock"].state_dict(), models["gated"].state_dict()
+    for key, value in stock.items():
+        assert torch.equal(gated[key], value), key
+
+
+def test_an_unreadable_wav_is_named_before_any_model_loads(tmp_path):
+    wav = tmp_path / "speech.wav"
+    wav.write_bytes(b"not audio")
+    cmd = [sys.executable, "-m", "espnet_dynprune.bin.benchmark"]
+    cmd += ["--model_dir", str(tmp_path / "no_model"), "--wav", str(wav)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert f"error: {wav}: cannot read audio" in result.stderr
