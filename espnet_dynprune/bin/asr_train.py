@@ -8,14 +8,14 @@ Takes every option of ``python -m espnet2.bin.asr_train``. The ASR task has no
 (``gate_predictor_conf: {context: [], acoustic: true}``).
 """
 
-from typing import List, Optional
+from typing import Optional
 
 from espnet2.tasks.asr import ASRTask
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
 
 
-def main(cmd: Optional[List[str]] = None) -> None:
+def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's ASR trainer."""
     ASRTask.main(cmd=cmd)
 

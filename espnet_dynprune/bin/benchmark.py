@@ -38,8 +38,9 @@ import argparse
 import json
 import logging
 import platform
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Optional
 
 import torch
 
@@ -59,7 +60,7 @@ from espnet_dynprune.eval.benchmark import (
 _MB = 1e6
 
 
-def add_ratios(rows: List[Dict]) -> None:
+def add_ratios(rows: list[dict]) -> None:
     """Reductions against ``dense`` and ``stock`` rows, in place."""
     by_name = {row["setting"]: row for row in rows}
     for row in rows:
@@ -73,7 +74,7 @@ def add_ratios(rows: List[Dict]) -> None:
         )
 
 
-def format_table(rows: List[Dict]) -> str:
+def format_table(rows: list[dict]) -> str:
     """Plain-text table of one shape (or trained model) and beam size."""
     width = max(18, *(len(r["setting"]) + 1 for r in rows))
     header = (
@@ -92,7 +93,7 @@ def format_table(rows: List[Dict]) -> str:
     return "\n".join(lines)
 
 
-def add_batched_ratios(rows: List[Dict]) -> None:
+def add_batched_ratios(rows: list[dict]) -> None:
     """Reductions against the dense row with the same batching, in place."""
     by_name = {row["setting"]: row for row in rows}
     for row in rows:
@@ -102,7 +103,7 @@ def add_batched_ratios(rows: List[Dict]) -> None:
         row["flops_red_vs_dense"] = 1 - row["flops"] / ref["flops"]
 
 
-def format_batched_table(rows: List[Dict]) -> str:
+def format_batched_table(rows: list[dict]) -> str:
     """Plain-text table of the batched encoder measurement."""
     header = (
         f"{'setting':<22}{'time s':>9}{'GFLOPs':>10}{'time-% dense':>14}"
@@ -118,7 +119,7 @@ def format_batched_table(rows: List[Dict]) -> str:
     return "\n".join(lines)
 
 
-def _chosen(settings: Sequence[Setting], names: Optional[List[str]]) -> List[Setting]:
+def _chosen(settings: Sequence[Setting], names: Optional[list[str]]) -> list[Setting]:
     """The settings named (all for ``None``), always with ``stock`` and ``dense``."""
     return [
         s for s in settings if names is None or s.name in {"stock", "dense", *names}
@@ -127,11 +128,11 @@ def _chosen(settings: Sequence[Setting], names: Optional[List[str]]) -> List[Set
 
 def _measure_beams(
     label: str,
-    models: Dict[str, torch.nn.Module],
-    settings: List[Setting],
+    models: dict[str, torch.nn.Module],
+    settings: list[Setting],
     args: argparse.Namespace,
     speech: Optional[torch.Tensor] = None,
-) -> List[Dict]:
+) -> list[dict]:
     """Measure and print one table per beam size; the report entries."""
     entries = []
     for beam in args.beams:
@@ -152,7 +153,7 @@ def _measure_beams(
 
 
 def _run_trained(
-    args: argparse.Namespace, report: Dict, speech: Optional[torch.Tensor]
+    args: argparse.Namespace, report: dict, speech: Optional[torch.Tensor]
 ) -> None:
     """The tables of the trained model of ``--model_dir``, into ``report``."""
     models, settings = load_trained(
@@ -165,7 +166,7 @@ def _run_trained(
         report["results"].append({"model_dir": label, **entry})
 
 
-def _run_shapes(args: argparse.Namespace, report: Dict) -> None:
+def _run_shapes(args: argparse.Namespace, report: dict) -> None:
     """The tables of the random models of ``--shapes``, into ``report``."""
     for shape_name in args.shapes:
         shape = SHAPES[shape_name]

@@ -10,10 +10,9 @@ Each directory's ``logdir/output.*`` (one per decoding job) are merged into it.
 import argparse
 import json
 from pathlib import Path
-from typing import List
 
 
-def merge(parts: List[Path], out: Path) -> None:
+def merge(parts: list[Path], out: Path) -> None:
     """Concatenate ``1best_recog/*`` files (sorted by id) and sum ``timing.json``."""
     best = out / "1best_recog"
     best.mkdir(parents=True, exist_ok=True)

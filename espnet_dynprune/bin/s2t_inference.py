@@ -37,7 +37,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
 from espnet.utils.cli_utils import get_commandline_args
@@ -76,7 +76,7 @@ class Decoding:
     """One data set decoded in one context and gate mode."""
 
     output_dir: str
-    data_path_and_name_and_type: List[Any]
+    data_path_and_name_and_type: list[Any]
     key_file: Optional[str]
     lang_sym: str
     task_sym: str
@@ -118,7 +118,7 @@ def _symbol(name: str) -> str:
     return f"<{name.lstrip('<').rstrip('>')}>"
 
 
-def read_decode_list(path: Path) -> List[Decoding]:
+def read_decode_list(path: Path) -> list[Decoding]:
     """Parse a ``--decode_list`` file.
 
     Raises:
@@ -157,7 +157,7 @@ def read_decode_list(path: Path) -> List[Decoding]:
     return decodings
 
 
-def _decodings(loop: Dict[str, Any], options: Dict[str, Any]) -> List[Decoding]:
+def _decodings(loop: dict[str, Any], options: dict[str, Any]) -> list[Decoding]:
     """The ``--decode_list`` lines, or the one decoding of ESPnet's options."""
     if loop["decode_list"] is not None:
         given = [k for k in (*_PER_DECODING_OPTIONS, "key_file") if loop[k]]
@@ -180,7 +180,7 @@ def _decodings(loop: Dict[str, Any], options: Dict[str, Any]) -> List[Decoding]:
 
 
 def decode(
-    speech2text: Speech2Text, decoding: Decoding, loop: Dict[str, Any], nbest: int
+    speech2text: Speech2Text, decoding: Decoding, loop: dict[str, Any], nbest: int
 ) -> None:
     """Decode one data set; write ESPnet's output files and ``timing.json``."""
     speech2text.gate_mode = decoding.gate_mode
@@ -267,8 +267,8 @@ def inference(args: argparse.Namespace) -> None:
 
 
 def _load_models(
-    loop: Dict[str, Any], options: Dict[str, Any], decodings: List[Decoding]
-) -> Dict[str, Speech2Text]:
+    loop: dict[str, Any], options: dict[str, Any], decodings: list[Decoding]
+) -> dict[str, Speech2Text]:
     """One model per gate mode of the decodings, each loaded once.
 
     Both modes share one model unless ``--dense_model_file`` gives the dense
@@ -300,7 +300,7 @@ def _load_models(
     return models
 
 
-def main(cmd: Optional[List[str]] = None) -> None:
+def main(cmd: Optional[list[str]] = None) -> None:
     """Entry point."""
     print(get_commandline_args(), file=sys.stderr)
     inference(get_parser().parse_args(cmd))

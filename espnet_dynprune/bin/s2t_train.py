@@ -11,13 +11,13 @@ and ``--gate_lr`` sets the gate predictor's learning rate apart from the rest
 (joint training of gates and backbone).
 """
 
-from typing import List, Optional
+from typing import Optional
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
 from espnet_dynprune.tasks.s2t import DynPruneS2TTask
 
 
-def main(cmd: Optional[List[str]] = None) -> None:
+def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's S2T trainer."""
     DynPruneS2TTask.main(cmd=cmd)
 

@@ -18,7 +18,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Optional
 
 import numpy as np
 from espnet2.tasks.s2t import S2TTask
@@ -31,7 +31,7 @@ DENSE_DECODE = "decode_dense"
 """The recipe's ``decode_<gate mode>`` directory of the dense reference."""
 
 
-def _module_flops(config: Path) -> Optional[Dict[str, np.ndarray]]:
+def _module_flops(config: Path) -> Optional[dict[str, np.ndarray]]:
     """Per-module FLOPs of a gated model, measured on a model built from config."""
     model, _ = S2TTask.build_model_from_file(config, None, "cpu")
     gating = getattr(model, "gating", None)

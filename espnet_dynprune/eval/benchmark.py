@@ -22,9 +22,10 @@ import functools
 import itertools
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Optional, Union
 
 import torch
 from espnet.nets.batch_beam_search import BatchBeamSearch
@@ -106,7 +107,7 @@ class Setting:
         return GateMask(*(None if m is None else m[None] for m in masks))
 
 
-def token_list(vocab_size: int) -> List[str]:
+def token_list(vocab_size: int) -> list[str]:
     """An OWSM-layout token list: specials, languages, tasks, times, pieces."""
     specials = ["<blank>", "<unk>", "<na>", "<nolang>"]
     specials += [f"<{lang}>" for lang in LANGUAGES]
@@ -137,7 +138,7 @@ def _model_args(shape: ModelShape, gated: bool) -> argparse.Namespace:
         num_blocks=shape.decoder_layers,
         use_flash_attn=False,
     )
-    model_conf: Dict = {"ctc_weight": 0.3}
+    model_conf: dict = {"ctc_weight": 0.3}
     if gated:
         model_conf["sparsity_conf"] = {"encoder_target": 0.5, "decoder_target": 0.5}
     return argparse.Namespace(
@@ -168,7 +169,7 @@ def _suppress_eos(model: torch.nn.Module) -> None:
         model.decoder.output_layer.bias[model.eos] = -1e4
 
 
-def build_models(shape: ModelShape, seed: int = 0) -> Dict[str, torch.nn.Module]:
+def build_models(shape: ModelShape, seed: int = 0) -> dict[str, torch.nn.Module]:
     """Stock and gated models with identical (random) backbone weights."""
     torch.manual_seed(seed)
     stock = S2TTask.build_model(_model_args(shape, gated=False)).eval()
@@ -183,7 +184,7 @@ def build_models(shape: ModelShape, seed: int = 0) -> Dict[str, torch.nn.Module]
 
 def load_trained(
     config_file: Union[str, Path], model_file: Union[str, Path]
-) -> Tuple[Dict[str, torch.nn.Module], List[Setting]]:
+) -> tuple[dict[str, torch.nn.Module], list[Setting]]:
     """A trained gated model, stock ESPnet on its weights, and per-context settings.
 
     Args:
@@ -251,7 +252,7 @@ def pattern_mask(layers: int, modules: int, sparsity: float, seed: int) -> torch
     return mask.view(layers, modules)
 
 
-def default_settings(shape: ModelShape) -> List[Setting]:
+def default_settings(shape: ModelShape) -> list[Setting]:
     """Stock, dense, and fixed encoder / decoder / joint masks."""
     le, ld = shape.encoder_layers, shape.decoder_layers
     enc = len(ENCODER_MODULES)
@@ -288,7 +289,7 @@ def _decode(
     speech: torch.Tensor,
     beam: int,
     steps: int,
-) -> List[int]:
+) -> list[int]:
     lengths = torch.tensor([speech.size(1)])
     search = BatchBeamSearch(
         scorers={"decoder": model.decoder},
@@ -309,13 +310,13 @@ def _decode(
         return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
 
 
-def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> List[float]:
+def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[float]:
     """Median wall time per run: one warm-up each, then ``repeats`` rounds.
 
     Rounds visit every run in turn, so a machine whose load drifts during the
     measurement slows every setting alike instead of the last ones.
     """
-    times: List[List[float]] = [[] for _ in runs]
+    times: list[list[float]] = [[] for _ in runs]
     with torch.no_grad():
         for run in runs:
             run()
@@ -328,7 +329,7 @@ def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> List[fl
 
 
 def measure(
-    models: Dict[str, torch.nn.Module],
+    models: dict[str, torch.nn.Module],
     settings: Sequence[Setting],
     seconds: float = 10.0,
     beam: int = 5,
@@ -336,7 +337,7 @@ def measure(
     repeats: int = 3,
     progress=None,
     speech: Optional[torch.Tensor] = None,
-) -> List[Dict]:
+) -> list[dict]:
     """Per setting: median time, FLOPs, export weights, peak memory of one decode.
 
     Every setting decodes ``speech`` (``(1, T)`` samples at 16 kHz), by default
@@ -370,7 +371,7 @@ def measure(
     return rows
 
 
-def batched_settings(shape: ModelShape) -> Dict[str, torch.Tensor]:
+def batched_settings(shape: ModelShape) -> dict[str, torch.Tensor]:
     """Encoder masks of the two contexts of the batched measurement (0.5 each)."""
     layers, modules = shape.encoder_layers, len(ENCODER_MODULES)
     return {
@@ -386,7 +387,7 @@ def measure_batched(
     seconds: float = 10.0,
     repeats: int = 3,
     progress=None,
-) -> List[Dict]:
+) -> list[dict]:
     """Encoder time of ``batch`` utterances, alternately of two contexts.
 
     ESPnet's beam search decodes one utterance at a time (``BatchBeamSearch``

@@ -13,7 +13,6 @@ import argparse
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List
 
 import torch
 from espnet2.tasks.s2t import S2TTask
@@ -53,7 +52,7 @@ class StepCost:
     activations_mb: float
 
 
-def _batch(model: torch.nn.Module, batch: int, seconds: float) -> Dict:
+def _batch(model: torch.nn.Module, batch: int, seconds: float) -> dict:
     ids = {t: i for i, t in enumerate(model.token_list)}
     prefix = [ids["<deu>"], ids["<st_eng>"], ids["<notimestamps>"]]
     pieces = list(range(len(ids) - 40, len(ids) - 10))  # 30 ordinary tokens
@@ -78,7 +77,7 @@ def _bytes(tensors) -> int:
 
 def _saved_activation_bytes(step) -> int:
     """Bytes autograd keeps for the backward pass of ``step`` (distinct storages)."""
-    seen: Dict[int, int] = {}
+    seen: dict[int, int] = {}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         if not isinstance(tensor, torch.nn.Parameter):
@@ -134,7 +133,7 @@ def measure_step(
     with FlopCounterMode(display=False) as counter:
         step()
     train_flops = counter.get_total_flops()
-    times: List[float] = []
+    times: list[float] = []
     for _ in range(repeats):
         start = time.perf_counter()
         step()
@@ -167,6 +166,6 @@ def measure_step(
     )
 
 
-def as_row(cost: StepCost) -> Dict:
+def as_row(cost: StepCost) -> dict:
     """The cost as a flat dict (JSON / table row)."""
     return asdict(cost)

@@ -10,7 +10,7 @@ frees internally is not seen (operator granularity).
 """
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.profiler import ProfilerActivity, profile

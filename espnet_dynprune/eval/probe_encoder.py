@@ -12,7 +12,6 @@ utterance, and how many distinct CTC greedy outputs the utterances get.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
 
 import torch
 
@@ -51,8 +50,8 @@ class EncoderProbe:
         num_utterances: Utterances probed.
     """
 
-    stages: List[StageSpread]
-    ctc_outputs: List[Tuple[int, ...]]
+    stages: list[StageSpread]
+    ctc_outputs: list[tuple[int, ...]]
     num_utterances: int
 
 

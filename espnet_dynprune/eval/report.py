@@ -3,7 +3,7 @@
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Optional
 
 import matplotlib
 
@@ -30,7 +30,7 @@ __all__ = [
 _MODULES = {"encoder": ENCODER_MODULES, "decoder": DECODER_MODULES}
 
 
-def plot_gate_heatmap(scores: List[DecodeScore], title: str, path: Path) -> Path:
+def plot_gate_heatmap(scores: list[DecodeScore], title: str, path: Path) -> Path:
     """Per (language, task) test set: how often each layer's modules stay open."""
     parts = [p for p in ("encoder", "decoder") if any(p in s.open_rate for s in scores)]
     rows = [s for s in scores if s.open_rate]
@@ -59,7 +59,7 @@ def plot_gate_heatmap(scores: List[DecodeScore], title: str, path: Path) -> Path
     return path
 
 
-def _table(results: Dict[str, List[DecodeScore]]) -> List[str]:
+def _table(results: dict[str, list[DecodeScore]]) -> list[str]:
     lines = [
         "| model | test set | metric | score | enc sparsity | dec sparsity "
         "| FLOPs sparsity | decode s | time vs dense |",
@@ -92,7 +92,7 @@ class ModelSummary:
     """Total decode time against the total of the sets' dense references."""
 
 
-def summarize_model(scores: List[DecodeScore]) -> ModelSummary:
+def summarize_model(scores: list[DecodeScore]) -> ModelSummary:
     """Averages of one model (sparsity: mean over sets; time: totals)."""
     wer, bleu = summarize(scores)
 
@@ -113,7 +113,7 @@ def summarize_model(scores: List[DecodeScore]) -> ModelSummary:
     )
 
 
-def _summary_table(summaries: Dict[str, ModelSummary]) -> List[str]:
+def _summary_table(summaries: dict[str, ModelSummary]) -> list[str]:
     lines = [
         "| model | ASR WER | ST BLEU | dec sparsity | FLOPs sparsity | decode s "
         "| time vs dense |",
@@ -130,7 +130,7 @@ def _summary_table(summaries: Dict[str, ModelSummary]) -> List[str]:
 
 
 def plot_tradeoff(
-    summaries: Dict[str, ModelSummary], dense: ModelSummary, path: Path
+    summaries: dict[str, ModelSummary], dense: ModelSummary, path: Path
 ) -> Path:
     """Quality lost and decoding time saved against decoder sparsity, per gated
     model (``summaries``: models with a measured decoder sparsity)."""
@@ -161,7 +161,7 @@ def plot_tradeoff(
 
 
 def write_report(
-    results: Dict[str, List[DecodeScore]], out_dir: Path, dense: str, command: str
+    results: dict[str, list[DecodeScore]], out_dir: Path, dense: str, command: str
 ) -> Path:
     """Write ``RESULTS.md``, ``results.json``, one heatmap per gated model and,
     for two or more gated models, the trade-off curve ``tradeoff.png``.

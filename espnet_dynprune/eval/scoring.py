@@ -10,7 +10,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Optional
 
 import jiwer
 import numpy as np
@@ -37,7 +37,7 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def read_kaldi_text(path: Path) -> Dict[str, str]:
+def read_kaldi_text(path: Path) -> dict[str, str]:
     """``utt_id -> rest of line`` of a Kaldi text file."""
     entries = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -46,9 +46,9 @@ def read_kaldi_text(path: Path) -> Dict[str, str]:
     return entries
 
 
-def read_gates(path: Path) -> Dict[str, np.ndarray]:
+def read_gates(path: Path) -> dict[str, np.ndarray]:
     """Per part, ``(utterances, layers, modules)`` 0/1 arrays from a ``gates`` file."""
-    parts: Dict[str, List[List[List[int]]]] = {}
+    parts: dict[str, list[list[list[int]]]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         for word in line.split()[1:]:  # "encoder=1111 1011 decoder=111 010"
             part, _, word = word.rpartition("=")
@@ -70,8 +70,8 @@ class DecodeScore:
     score: float
     seconds: float
     signature: Optional[str] = None
-    sparsity: Dict[str, float] = field(default_factory=dict)
-    open_rate: Dict[str, List[List[float]]] = field(default_factory=dict)
+    sparsity: dict[str, float] = field(default_factory=dict)
+    open_rate: dict[str, list[list[float]]] = field(default_factory=dict)
     dense_seconds: Optional[float] = None
     """Decode seconds of the dense reference on the same set (gated models only):
     the recipe decodes it interleaved with the gated model, in the same processes."""
@@ -93,7 +93,7 @@ def format_change(change: Optional[float], missing: str = "-") -> str:
     return missing if change is None else f"{100 * change:+.1f}%"
 
 
-def _task_of(ref_text: Dict[str, str]) -> str:
+def _task_of(ref_text: dict[str, str]) -> str:
     first = next(iter(ref_text.values()))
     match = re.match(r"^<[a-z]{3}><(asr|st_[a-z]{3})>", first)
     if match is None:
@@ -109,7 +109,7 @@ def _decode_seconds(decode_dir: Path) -> float:
 def score_decode_dir(
     decode_dir: Path,
     data_dir: Path,
-    module_flops: Optional[Dict[str, np.ndarray]] = None,
+    module_flops: Optional[dict[str, np.ndarray]] = None,
     dense_dir: Optional[Path] = None,
 ) -> DecodeScore:
     """Score ``decode_dir/1best_recog/text`` against ``data_dir/text``.
@@ -165,7 +165,7 @@ def score_decode_dir(
     return result
 
 
-def summarize(scores: List[DecodeScore]) -> Tuple[Optional[float], Optional[float]]:
+def summarize(scores: list[DecodeScore]) -> tuple[Optional[float], Optional[float]]:
     """Average WER over ASR sets and BLEU over ST sets."""
     wers = [s.score for s in scores if s.metric == "WER"]
     bleus = [s.score for s in scores if s.metric == "BLEU"]

@@ -8,23 +8,23 @@ instead runs each group as an ordinary batch under one mask, where every decisio
 mask is a function of (language, task), so a group is a context.
 """
 
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 
 import torch
 
 __all__ = ["encode_grouped", "group_rows"]
 
 EncodeFn = Callable[
-    [torch.Tensor, torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]
+    [torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]
 ]
 
 
-def group_rows(masks: torch.Tensor) -> List[torch.Tensor]:
+def group_rows(masks: torch.Tensor) -> list[torch.Tensor]:
     """Row indices of a ``(B, L, M)`` gate tensor, one group per distinct mask.
 
     Groups are in order of first appearance, rows ascending within a group.
     """
-    groups: Dict[Tuple[bool, ...], List[int]] = {}
+    groups: dict[tuple[bool, ...], list[int]] = {}
     for row, key in enumerate((masks > 0.5).flatten(1).tolist()):
         groups.setdefault(tuple(key), []).append(row)
     return [torch.tensor(rows, device=masks.device) for rows in groups.values()]
@@ -35,7 +35,7 @@ def encode_grouped(
     speech: torch.Tensor,
     speech_lengths: torch.Tensor,
     masks: torch.Tensor,
-) -> Tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Encode a batch group by group, each group under its own ``(1, L, M)`` mask.
 
     Args:

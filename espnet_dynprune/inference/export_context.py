@@ -23,8 +23,9 @@ import argparse
 import copy
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Union
 
 import torch
 import yaml
@@ -55,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 def load_gated_model(
     config_file: Union[str, Path], model_file: Union[str, Path]
-) -> Tuple[Dict[str, Any], torch.nn.Module]:
+) -> tuple[dict[str, Any], torch.nn.Module]:
     """The config of ``config_file`` and its gated model with every weight.
 
     Raises:
@@ -73,19 +74,19 @@ def load_gated_model(
 
 def _pruned_lists(
     gates: Optional[torch.Tensor], names: Sequence[str]
-) -> Optional[List[List[str]]]:
+) -> Optional[list[list[str]]]:
     """Per layer, the names of the closed modules of a ``(1, L, M)`` gate tensor."""
     if gates is None:
         return None
-    lists: List[List[str]] = [[] for _ in range(gates.size(1))]
+    lists: list[list[str]] = [[] for _ in range(gates.size(1))]
     for layer, name in _closed(gates, names):
         lists[layer].append(name)
     return lists
 
 
 def pruned_config(
-    config: Dict[str, Any], model: DynPruneModelMixin, gates: GateMask
-) -> Dict[str, Any]:
+    config: dict[str, Any], model: DynPruneModelMixin, gates: GateMask
+) -> dict[str, Any]:
     """The export's config: stock model class, fixed gates as ``pruned_modules``.
 
     Args:
@@ -105,7 +106,7 @@ def pruned_config(
     return out
 
 
-def _parameter_bytes(state: Dict[str, torch.Tensor]) -> int:
+def _parameter_bytes(state: dict[str, torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in state.values())
 
 
@@ -134,7 +135,7 @@ def export_parameter_bytes(model: torch.nn.Module, gates: GateMask) -> int:
     return total
 
 
-def _closed(mask: torch.Tensor, names: Sequence[str]) -> List[Tuple[int, str]]:
+def _closed(mask: torch.Tensor, names: Sequence[str]) -> list[tuple[int, str]]:
     """``(layer, module name)`` closed in a ``(1, L, M)`` gate tensor."""
     return [
         (layer, name)
@@ -144,7 +145,7 @@ def _closed(mask: torch.Tensor, names: Sequence[str]) -> List[Tuple[int, str]]:
     ]
 
 
-def _removed(model: torch.nn.Module) -> Dict[str, List]:
+def _removed(model: torch.nn.Module) -> dict[str, list]:
     return {
         part: [[layer, name] for layer, name in stack.removed_modules()]
         for part, stack in (("encoder", model.encoder), ("decoder", model.decoder))
@@ -158,7 +159,7 @@ def export_context(
     lang_sym: Optional[str],
     task_sym: Optional[str],
     out_dir: Union[str, Path],
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """Write the pruned model of one (language, task) context to ``out_dir``.
 
     Args:

@@ -16,7 +16,7 @@ outputs) with three additions:
 
 import argparse
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 import torch
 import yaml
@@ -33,7 +33,7 @@ __all__ = ["Speech2Text", "load_s2t_model"]
 
 def load_s2t_model(
     config_file: Union[Path, str], model_file: Union[Path, str]
-) -> Tuple[Dict[str, Any], torch.nn.Module]:
+) -> tuple[dict[str, Any], torch.nn.Module]:
     """A training config and its S2T model (any ``model:``) with every weight.
 
     Raises:
@@ -91,7 +91,7 @@ class Speech2Text(ESPnetSpeech2Text):
         self.s2t_model.set_inference_context(self.lang_sym, self.task_sym, gate_mode)
 
     def _check_keys(
-        self, state: Dict[str, torch.Tensor], model_file: Union[Path, str], mode: str
+        self, state: dict[str, torch.Tensor], model_file: Union[Path, str], mode: str
     ) -> None:
         expected = set(self.s2t_model.state_dict())
         missing = sorted(
@@ -154,7 +154,7 @@ class Speech2Text(ESPnetSpeech2Text):
             kwargs.update(resolve_pretrained(model_tag, revision, cache_dir))
         return cls(**kwargs)
 
-    def active_modules(self) -> Dict[str, str]:
+    def active_modules(self) -> dict[str, str]:
         """Gates of the last utterance, one 0/1 group per layer ({} when dense)."""
         gates = self.s2t_model.last_gates
         return {} if gates is None else describe_gates(gates)

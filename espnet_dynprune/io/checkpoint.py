@@ -6,14 +6,14 @@ ESPnet's own loader calls ``torch.load`` without ``weights_only`` and loads with
 """
 
 from pathlib import Path
-from typing import Dict, Union
+from typing import Union
 
 import torch
 
 __all__ = ["load_state_dict_safely"]
 
 
-def load_state_dict_safely(model_file: Union[Path, str]) -> Dict[str, torch.Tensor]:
+def load_state_dict_safely(model_file: Union[Path, str]) -> dict[str, torch.Tensor]:
     """Load a checkpoint as tensors only; never unpickles arbitrary objects."""
     try:
         state = torch.load(model_file, map_location="cpu", weights_only=True)

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Optional, Union
 
 from espnet2.main_funcs.pack_funcs import unpack
 from huggingface_hub import snapshot_download
@@ -110,7 +110,7 @@ def resolve_pretrained(
     model_tag: Union[str, Path],
     revision: Optional[str] = None,
     cache_dir: Optional[Union[str, Path]] = None,
-) -> Dict[str, str]:
+) -> dict[str, str]:
     """``Speech2Text`` arguments of a packed gated model.
 
     Args:

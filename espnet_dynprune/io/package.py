@@ -14,7 +14,7 @@ This module reads YAML only: it imports neither torch nor ESPnet.
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Union
 
 import yaml
 
@@ -57,11 +57,11 @@ class PackageInfo:
     format_version: int
     packed_by: str
     gate_weights: bool
-    yaml_files: Dict[str, str]
-    files: Dict[str, str]
+    yaml_files: dict[str, str]
+    files: dict[str, str]
 
 
-def read_yaml_mapping(path: Path) -> Dict[str, Any]:
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         data = yaml.safe_load(f)
     if not isinstance(data, dict):
@@ -115,7 +115,7 @@ def read_package(root: PathLike) -> PackageInfo:
     )
 
 
-def _localize(value: Any, paths: Dict[str, str]) -> Any:
+def _localize(value: Any, paths: dict[str, str]) -> Any:
     """``value`` with every string that is a package path made absolute."""
     if isinstance(value, dict):
         return {k: _localize(v, paths) for k, v in value.items()}
@@ -126,7 +126,7 @@ def _localize(value: Any, paths: Dict[str, str]) -> Any:
     return value
 
 
-def localize_package(info: PackageInfo, work_dir: PathLike) -> Dict[str, str]:
+def localize_package(info: PackageInfo, work_dir: PathLike) -> dict[str, str]:
     """Write the package's YAML files with absolute paths into ``work_dir``.
 
     Args:

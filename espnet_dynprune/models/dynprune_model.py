@@ -15,8 +15,9 @@ for the context set with :meth:`set_inference_context`, runs the encoder under
 them and leaves the decoder gates in place for the beam search that follows.
 """
 
-from contextlib import contextmanager, nullcontext
-from typing import ContextManager, Dict, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Optional
 
 import torch
 from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
@@ -45,7 +46,7 @@ class DynPruneModelMixin:
     """Gating for an ESPnet model with ``encoder``/``decoder``/``_extract_feats``."""
 
     def _init_gating(
-        self, gate_predictor_conf: Optional[Dict], sparsity_conf: Optional[Dict]
+        self, gate_predictor_conf: Optional[dict], sparsity_conf: Optional[dict]
     ) -> None:
         predictor_config = from_dict(
             GatePredictorConfig, gate_predictor_conf, "model_conf.gate_predictor_conf"
@@ -65,17 +66,17 @@ class DynPruneModelMixin:
             feature_dim,
         )
         self.gate_mode = "predicted"
-        self._inference_context: Optional[Dict[str, Optional[torch.Tensor]]] = None
+        self._inference_context: Optional[dict[str, Optional[torch.Tensor]]] = None
         # Context-only predictors: gates per (lang, task), computed once.
-        self._context_gates: Dict[Tuple[Optional[str], Optional[str]], GateMask] = {}
-        self._context_key: Tuple[Optional[str], Optional[str]] = (None, None)
+        self._context_gates: dict[tuple[Optional[str], Optional[str]], GateMask] = {}
+        self._context_key: tuple[Optional[str], Optional[str]] = (None, None)
         self._in_forward = False
         self.last_gates: Optional[GateMask] = None
 
     # ----- training -------------------------------------------------------
     def _context_from_text(
         self, text: torch.Tensor
-    ) -> Dict[str, Optional[torch.Tensor]]:
+    ) -> dict[str, Optional[torch.Tensor]]:
         return self.gating.context_indices(text)
 
     def _pooled_features(
@@ -100,21 +101,21 @@ class DynPruneModelMixin:
         finally:
             self._in_forward = False
 
-    def encoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
+    def encoder_gates(self, gates: Optional[torch.Tensor]) -> AbstractContextManager:
         """Apply encoder gates in a ``with`` block (no-op for ``None``)."""
         return nullcontext() if gates is None else self.encoder.gates_applied(gates)
 
-    def decoder_gates(self, gates: Optional[torch.Tensor]) -> ContextManager:
+    def decoder_gates(self, gates: Optional[torch.Tensor]) -> AbstractContextManager:
         """Apply decoder gates in a ``with`` block (no-op for ``None``)."""
         return nullcontext() if gates is None else self.decoder.gates_applied(gates)
 
     def _gated_forward(
         self,
-        context: Dict[str, Optional[torch.Tensor]],
+        context: dict[str, Optional[torch.Tensor]],
         speech: torch.Tensor,
         speech_lengths: torch.Tensor,
-        forward_kwargs: Dict,
-    ) -> Tuple[torch.Tensor, Dict, torch.Tensor]:
+        forward_kwargs: dict,
+    ) -> tuple[torch.Tensor, dict, torch.Tensor]:
         pooled = self._pooled_features(speech, speech_lengths)
         gates = self.gating.predict(context["lang"], context["task"], pooled)
         with self._gates_applied(gates):
@@ -165,7 +166,7 @@ class DynPruneModelMixin:
                 "gates first, or decode with gate_mode=dense"
             )
         device = self.gating.predictor.num_updates.device
-        context: Dict[str, Optional[torch.Tensor]] = {}
+        context: dict[str, Optional[torch.Tensor]] = {}
         for kind, symbol in (("lang", lang_sym), ("task", task_sym)):
             if kind not in self.gating.config.context:
                 context[kind] = None
@@ -213,7 +214,7 @@ class DynPruneModelMixin:
 
     def encode(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """ESPnet's ``encode``; at inference, under the predicted gates."""
         if self._in_forward:
             return super().encode(speech, speech_lengths)
@@ -251,8 +252,8 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
 
     def __init__(
         self,
-        gate_predictor_conf: Optional[Dict] = None,
-        sparsity_conf: Optional[Dict] = None,
+        gate_predictor_conf: Optional[dict] = None,
+        sparsity_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -265,7 +266,7 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
         text: torch.Tensor,
         text_lengths: torch.Tensor,
         **kwargs,
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """ESPnet's S2T forward under predicted gates, plus the sparsity loss."""
         if int(text_lengths.min()) < 2:
             raise ValueError("S2T text must start with <lang><task>; got shorter text")
@@ -286,8 +287,8 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
 
     def __init__(
         self,
-        gate_predictor_conf: Optional[Dict] = None,
-        sparsity_conf: Optional[Dict] = None,
+        gate_predictor_conf: Optional[dict] = None,
+        sparsity_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -306,7 +307,7 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
         text: torch.Tensor,
         text_lengths: torch.Tensor,
         **kwargs,
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """ESPnet's ASR forward under predicted gates, plus the sparsity loss."""
         return self._gated_forward(
             {"lang": None, "task": None},

@@ -4,7 +4,7 @@ It owns everything a dynamic-pruning model adds to a stock ESPnet model, under
 the state-dict prefix ``gating.`` (so the backbone keys stay ESPnet's own).
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import torch
 
@@ -73,7 +73,7 @@ class DynPruneGating(torch.nn.Module):
         )
         self.sparsity = SparsityLoss(sparsity_config)
 
-    def module_flops(self) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    def module_flops(self) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
         """Per-module FLOPs of the gated parts, measured once on first use."""
         encoder, decoder = self._stacks
         conf = self.sparsity_config
@@ -89,7 +89,7 @@ class DynPruneGating(torch.nn.Module):
 
     def sparsity_loss(
         self, gates: GateMask
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Sparsity loss and stats for predicted gates."""
         return self.sparsity(gates, *self.module_flops())
 
@@ -134,7 +134,7 @@ class DynPruneGating(torch.nn.Module):
 
     def context_indices(
         self, token_ids: torch.Tensor
-    ) -> Dict[str, Optional[torch.Tensor]]:
+    ) -> dict[str, Optional[torch.Tensor]]:
         """Predictor indices from ``(B, >=2)`` text prefixes ``<lang><task>...``."""
         return {
             kind: self.vocabulary.indices(token_ids[:, position], kind)
@@ -144,7 +144,7 @@ class DynPruneGating(torch.nn.Module):
         }
 
 
-def describe_gates(gates: GateMask, row: int = 0) -> Dict[str, str]:
+def describe_gates(gates: GateMask, row: int = 0) -> dict[str, str]:
     """Human-readable gates of one utterance: one 0/1 group per layer.
 
     Example: ``{"encoder": "1111 1011", "decoder": "111 010"}``.

@@ -18,7 +18,7 @@ The timings index the raw audio, so the S2T preprocessor must not shift it:
 """
 
 import logging
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import torch
 from espnet2.s2t.espnet_model import ESPnetS2TModel
@@ -75,12 +75,12 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
         self.register_buffer(
             "_word_start", word_start_mask(self.token_list), persistent=False
         )
-        self._encoded: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self._encoded: Optional[tuple[torch.Tensor, torch.Tensor]] = None
         self._warned = False
 
     def encode(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """ESPnet's ``encode``; keeps its output for the alignment loss."""
         self._encoded = super().encode(speech, speech_lengths)
         return self._encoded
@@ -151,7 +151,7 @@ class ESPnetWordAlignedS2TModel(ESPnetS2TModel):
         word_bounds: Optional[torch.Tensor] = None,
         word_bounds_lengths: Optional[torch.Tensor] = None,
         **kwargs,
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
         """ESPnet's S2T forward, plus the word-timing losses if bounds are given."""
         loss, stats, weight = super().forward(
             speech,

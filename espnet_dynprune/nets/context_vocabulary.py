@@ -6,7 +6,7 @@ tables instead of the full vocabulary.
 """
 
 import re
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -26,17 +26,17 @@ class ContextVocabulary(torch.nn.Module):
 
     def __init__(self, token_list: Sequence[str]) -> None:
         super().__init__()
-        self.languages: List[str] = [
+        self.languages: list[str] = [
             t for t in token_list if _LANGUAGE.match(t) and t not in _NOT_LANGUAGES
         ]
-        self.tasks: List[str] = [t for t in token_list if _TASK.match(t)]
+        self.tasks: list[str] = [t for t in token_list if _TASK.match(t)]
         if not self.languages or not self.tasks:
             raise ValueError(
                 "token_list must contain language tokens like <eng> and task tokens "
                 f"like <asr>, <st_eng>; found languages={self.languages}, "
                 f"tasks={self.tasks}"
             )
-        self.token_to_id: Dict[str, int] = {t: i for i, t in enumerate(token_list)}
+        self.token_to_id: dict[str, int] = {t: i for i, t in enumerate(token_list)}
         lookup = torch.full((2, len(token_list)), -1, dtype=torch.long)
         for row, symbols in enumerate((self.languages, self.tasks)):
             for index, symbol in enumerate(symbols):

@@ -6,7 +6,7 @@ count the difference. This includes what closing it saves around it (its layer
 norm, its half of the E-Branchformer merge).
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode

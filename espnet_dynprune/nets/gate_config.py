@@ -6,8 +6,9 @@ into these dataclasses at once, rejecting unknown keys and bad values with a
 """
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Optional, TypeVar
 
 __all__ = ["GatePredictorConfig", "SparsityConfig", "from_dict"]
 
@@ -33,7 +34,7 @@ class GatePredictorConfig:
         temperature_anneal_steps: training forward passes of exponential annealing.
     """
 
-    context: Tuple[str, ...] = CONTEXT_KINDS
+    context: tuple[str, ...] = CONTEXT_KINDS
     acoustic: bool = False
     embed_dim: int = 64
     hidden_dim: int = 256
@@ -111,7 +112,7 @@ class SparsityConfig:
 
 
 def from_dict(
-    cls: Type[ConfigT], conf: Optional[Mapping[str, Any]], name: str
+    cls: type[ConfigT], conf: Optional[Mapping[str, Any]], name: str
 ) -> ConfigT:
     """Build a config dataclass from a YAML mapping, naming unknown keys."""
     conf = dict(conf or {})

@@ -25,9 +25,10 @@ plan.
 """
 
 import enum
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Optional
 
 import torch
 
@@ -92,7 +93,7 @@ class GateMask:
     decoder: Optional[torch.Tensor] = None
 
 
-def plan_gates(gates: torch.Tensor) -> List[List[GateDecision]]:
+def plan_gates(gates: torch.Tensor) -> list[list[GateDecision]]:
     """Turn a ``(B, L, M)`` gate tensor into per-layer, per-module decisions."""
     if gates.requires_grad and torch.is_grad_enabled():
         weights = gates[..., None, None]  # [B, L, M, 1, 1]
@@ -127,7 +128,7 @@ def fixed_plan(
     module_names: Sequence[str],
     num_layers: int,
     key: str,
-) -> List[List[GateDecision]]:
+) -> list[list[GateDecision]]:
     """Decisions of a pruned stack: listed modules ``CLOSED``, the others ``OPEN``.
 
     Args:
@@ -205,7 +206,7 @@ class GatedStackMixin:
 
     gate_modules: Sequence[str] = ()
     # Decisions of a stack built with pruned_modules (None: not pruned).
-    _fixed_plans: Optional[List[List[GateDecision]]] = None
+    _fixed_plans: Optional[list[list[GateDecision]]] = None
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The layers that carry gates, in order."""
@@ -231,7 +232,7 @@ class GatedStackMixin:
         self._fixed_plans = plans
         self.set_gates(None)
 
-    def removed_modules(self) -> List[Tuple[int, str]]:
+    def removed_modules(self) -> list[tuple[int, str]]:
         """``(layer, module name)`` of every removed module (none if not pruned)."""
         return [
             (layer, name)

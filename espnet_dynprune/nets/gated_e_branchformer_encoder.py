@@ -21,8 +21,9 @@ with no gates applied (``set_gates(None)``) every layer runs ESPnet's code.
 without those modules: a per-context export, whose layers always run that plan.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -129,7 +130,7 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
             return (x, pos_emb), mask
         return x, mask
 
-    def module_attributes(self, name: str) -> Tuple[str, ...]:
+    def module_attributes(self, name: str) -> tuple[str, ...]:
         """Submodules that only the gated module ``name`` uses."""
         return _MODULE_ATTRIBUTES[name]
 
@@ -248,7 +249,7 @@ class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
     def __init__(
         self,
         input_size: int,
-        pruned_modules: Optional[List[List[str]]] = None,
+        pruned_modules: Optional[list[list[str]]] = None,
         **kwargs,
     ) -> None:
         for key in ("use_ffn", "macaron_ffn"):

@@ -16,7 +16,8 @@ recomputed at every step).
 without those modules: a per-context export, whose layers always run that plan.
 """
 
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 import torch
 from espnet.nets.pytorch_backend.transformer.decoder_layer import DecoderLayer
@@ -47,7 +48,7 @@ class GatedDecoderLayer(DecoderLayer):
     gate_plan = None
     source_cache = None
 
-    def module_attributes(self, name: str) -> Tuple[str, ...]:
+    def module_attributes(self, name: str) -> tuple[str, ...]:
         """Submodules that only the gated module ``name`` uses.
 
         Its layer norm only with pre-norm (post-norm applies it to every layer
@@ -137,7 +138,7 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         self,
         vocab_size: int,
         encoder_output_size: int,
-        pruned_modules: Optional[List[List[str]]] = None,
+        pruned_modules: Optional[list[list[str]]] = None,
         **kwargs,
     ) -> None:
         super().__init__(

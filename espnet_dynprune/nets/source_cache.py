@@ -13,7 +13,7 @@ utterance (another tensor, shape or view) is always recomputed.
 """
 
 import math
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
@@ -48,7 +48,7 @@ class SourceKVCache:
     def __init__(self) -> None:
         self._source: Optional[torch.Tensor] = None
         self._source_version = -1
-        self._kv: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self._kv: Optional[tuple[torch.Tensor, torch.Tensor]] = None
 
     def clear(self) -> None:
         """Forget the cached utterance."""
@@ -65,7 +65,7 @@ class SourceKVCache:
 
     def _keys_values(
         self, attn: MultiHeadedAttention, memory: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         rows = _distinct_rows(memory)
         if not _same_view(rows, self._source, self._source_version):
             batch = rows.size(0)

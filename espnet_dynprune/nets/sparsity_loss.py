@@ -6,7 +6,7 @@ the pull strong near the target. With ``flops_weighted`` each gate counts by its
 module's measured FLOPs, so ``g`` is the fraction of gateable FLOPs skipped.
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import torch
 
@@ -39,7 +39,7 @@ class SparsityLoss(torch.nn.Module):
         gates: GateMask,
         encoder_flops: Optional[torch.Tensor],
         decoder_flops: Optional[torch.Tensor],
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Loss and stats (``sparsity_enc``, ``sparsity_dec``, ``sparsity_flops``).
 
         Args:
@@ -48,7 +48,7 @@ class SparsityLoss(torch.nn.Module):
             decoder_flops: ``(M_dec,)`` FLOPs of each decoder layer module.
         """
         loss = 0.0
-        stats: Dict[str, torch.Tensor] = {}
+        stats: dict[str, torch.Tensor] = {}
         closed_flops, total_flops = 0.0, 0.0
         for part, part_gates, module_flops in (
             ("enc", gates.encoder, encoder_flops),

@@ -13,7 +13,8 @@ of ``text_ctc``, flattened (ESPnet ``text_int``); a word is a token that starts
 with sentencepiece's ``▁`` and the tokens after it up to the next such token.
 """
 
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 import torch
 
@@ -38,17 +39,17 @@ def word_start_mask(token_list: Sequence[str]) -> torch.Tensor:
     return torch.tensor([token.startswith(WORD_START) for token in token_list])
 
 
-Spans = List[Optional[List[Tuple[int, int]]]]
+Spans = list[Optional[list[tuple[int, int]]]]
 """Per utterance, the encoder frames ``[lo, hi)`` of each CTC token, or ``None``."""
 
 
 def _utterance_spans(
-    tokens: List[int],
-    bounds: List[int],
-    word_start: List[bool],
+    tokens: list[int],
+    bounds: list[int],
+    word_start: list[bool],
     num_frames: int,
     samples_per_frame: float,
-) -> Optional[List[Tuple[int, int]]]:
+) -> Optional[list[tuple[int, int]]]:
     """Token spans of one utterance; ``None`` if its words and bounds disagree."""
     starts = [index for index, token in enumerate(tokens) if word_start[token]]
     if not starts or starts[0] != 0 or 2 * len(starts) != len(bounds):

@@ -8,7 +8,7 @@ parameters are the gate predictor's (``gating.*``).
 import argparse
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Union
 
 import torch
 from espnet2.tasks.s2t import S2TTask
@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 def convert_checkpoint(
-    config: Dict[str, Any],
+    config: dict[str, Any],
     model_file: Union[str, Path],
     out_file: Union[str, Path],
     seed: int = 0,
-) -> List[str]:
+) -> list[str]:
     """Build the gated model of ``config``, load stock weights, save its state.
 
     Args:

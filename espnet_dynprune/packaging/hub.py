@@ -10,7 +10,7 @@ Loading is :mod:`espnet_dynprune.io.locate`'s.
 
 import logging
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Optional, Union
 
 from huggingface_hub import CommitOperationAdd, HfApi, get_token
 
@@ -23,7 +23,7 @@ __all__ = ["list_upload", "upload_packed"]
 logger = logging.getLogger(__name__)
 
 
-def list_upload(model_dir: Union[str, Path]) -> List[Tuple[str, int]]:
+def list_upload(model_dir: Union[str, Path]) -> list[tuple[str, int]]:
     """``(path in repo, size in bytes)`` of every file that would be uploaded.
 
     Hidden files and directories (``.cache``, ``.git``...) are left out.

@@ -7,7 +7,8 @@ versus gated decoding) and a speed / sparsity table per (language, task).
 """
 
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 import yaml
 
@@ -20,8 +21,8 @@ _PIPELINE = {"asr": "automatic-speech-recognition", "st": "speech-translation"}
 
 
 def select_results(
-    results: Dict[str, List[DecodeScore]], model_name: str
-) -> Tuple[List[DecodeScore], List[DecodeScore]]:
+    results: dict[str, list[DecodeScore]], model_name: str
+) -> tuple[list[DecodeScore], list[DecodeScore]]:
     """The gated (``predicted``) and dense scores of one model.
 
     Args:
@@ -50,13 +51,13 @@ def select_results(
     return results[gated_key], results.get(dense_key, [])
 
 
-def model_languages(scores: Sequence[DecodeScore]) -> List[str]:
+def model_languages(scores: Sequence[DecodeScore]) -> list[str]:
     """Language codes of ``test_<lang>_<task>`` test sets, sorted."""
     matches = (_TEST_SET.match(s.test_set) for s in scores)
     return sorted({m.group("lang") for m in matches if m is not None})
 
 
-def _quality_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> str:
+def _quality_table(gated: list[DecodeScore], dense: dict[str, DecodeScore]) -> str:
     lines = [
         "| test set | metric | dense | gated |",
         "|---|---|---|---|",
@@ -70,7 +71,7 @@ def _quality_table(gated: List[DecodeScore], dense: Dict[str, DecodeScore]) -> s
     return "\n".join(lines)
 
 
-def _speed_table(gated: List[DecodeScore]) -> str:
+def _speed_table(gated: list[DecodeScore]) -> str:
     lines = [
         "| test set | enc sparsity | dec sparsity | FLOPs sparsity | "
         "dense decode s | gated decode s | time vs dense |",
@@ -88,7 +89,7 @@ def _speed_table(gated: List[DecodeScore]) -> str:
     return "\n".join(lines)
 
 
-def _front_matter(languages: List[str], tasks: List[str], license: str) -> str:
+def _front_matter(languages: list[str], tasks: list[str], license: str) -> str:
     data = {
         "library_name": "espnet",
         "license": license,
@@ -111,7 +112,7 @@ def render_model_card(
     repo_id: str,
     license: str,
     version: str,
-    results: Optional[Dict[str, List[DecodeScore]]] = None,
+    results: Optional[dict[str, list[DecodeScore]]] = None,
     heatmaps: Sequence[str] = (),
 ) -> str:
     """The ``README.md`` of a packed model.

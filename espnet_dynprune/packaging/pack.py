@@ -27,8 +27,9 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 import yaml
 from espnet2.main_funcs.pack_funcs import pack
@@ -82,12 +83,12 @@ def _asset(config: Path, key: str, value: str, base_dir: Path) -> Path:
 
 def _stage_config(
     config: Path,
-    conf: Dict[str, Any],
+    conf: dict[str, Any],
     model_dir: str,
     staging: Path,
     token_list: Optional[Path],
     base: Path,
-) -> Tuple[str, List[str]]:
+) -> tuple[str, list[str]]:
     """Config with package asset paths; returns its name and the asset names."""
     assets = []
     if conf.get("bpemodel"):
@@ -116,7 +117,7 @@ def _stage_config(
     return name, assets
 
 
-def _read_results(path: Path) -> Dict[str, List[DecodeScore]]:
+def _read_results(path: Path) -> dict[str, list[DecodeScore]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     try:
         return {k: [DecodeScore(**s) for s in v] for k, v in data.items()}
@@ -126,7 +127,7 @@ def _read_results(path: Path) -> Dict[str, List[DecodeScore]]:
 
 def _stage_report(
     report_dir: Path, model_name: str, staging: Path
-) -> Tuple[Dict[str, List[DecodeScore]], List[str]]:
+) -> tuple[dict[str, list[DecodeScore]], list[str]]:
     """Copy RESULTS.md, results.json and the model's heatmaps; return scores."""
     for name in ("RESULTS.md", "results.json"):
         if not (report_dir / name).is_file():

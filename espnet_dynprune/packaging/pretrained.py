@@ -20,7 +20,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Optional, Union
 
 import yaml
 
@@ -81,10 +81,10 @@ class SourceModel:
 
     config: Path
     model_file: Path
-    roots: List[Path]
+    roots: list[Path]
 
 
-def read_yaml(path: Path) -> Dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from a file.
 
     Raises:
@@ -161,8 +161,8 @@ def _find(value: str, key: str, source: SourceModel) -> Path:
 
 
 def localize_assets(
-    config: Dict[str, Any], source: SourceModel, out_dir: Path
-) -> Dict[str, Any]:
+    config: dict[str, Any], source: SourceModel, out_dir: Path
+) -> dict[str, Any]:
     """Copy token list, BPE model and stats into ``out_dir``; rewrite the config.
 
     Returns:

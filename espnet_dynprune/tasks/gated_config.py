@@ -6,7 +6,7 @@ config into a gated one only swaps the class names and adds
 """
 
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Optional, Union
 
 import yaml
 
@@ -36,10 +36,10 @@ _TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ESPnetWordAlignedS2TModel.TRAINING_OPT
 
 
 def gated_config(
-    config: Dict[str, Any],
-    sparsity_conf: Dict[str, Any],
-    gate_predictor_conf: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
+    config: dict[str, Any],
+    sparsity_conf: dict[str, Any],
+    gate_predictor_conf: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
     """A copy of a stock S2T config with the gated classes and gate options.
 
     A ``model: word_aligned`` config counts as stock (its weights are ESPnet's);
@@ -72,7 +72,7 @@ def gated_config(
     return gated
 
 
-def stock_config(config: Dict[str, Any]) -> Dict[str, Any]:
+def stock_config(config: dict[str, Any]) -> dict[str, Any]:
     """A copy of a gated S2T config with ESPnet's own classes, no gate options.
 
     The inverse of :func:`gated_config`: the stock model it builds takes the
@@ -91,11 +91,11 @@ def stock_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def apply_gate_options(
-    config: Dict[str, Any],
-    gate_options: Dict[str, Any],
+    config: dict[str, Any],
+    gate_options: dict[str, Any],
     encoder_target: Optional[float],
     decoder_target: Optional[float],
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """The gated config with a gate options file's settings and the targets.
 
     Args:
@@ -118,8 +118,8 @@ def apply_gate_options(
 def write_gated_config(
     src: Union[str, Path],
     dst: Union[str, Path],
-    sparsity_conf: Dict[str, Any],
-    gate_predictor_conf: Optional[Dict[str, Any]] = None,
+    sparsity_conf: dict[str, Any],
+    gate_predictor_conf: Optional[dict[str, Any]] = None,
 ) -> Path:
     """Read a stock YAML config, write its gated counterpart to ``dst``."""
     with open(src, encoding="utf-8") as f:

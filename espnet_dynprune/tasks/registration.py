@@ -20,8 +20,9 @@ import importlib.abc
 import importlib.machinery
 import sys
 import threading
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Optional, Sequence
+from typing import Optional
 
 __all__ = [
     "ALIGNED_MODEL_NAME",

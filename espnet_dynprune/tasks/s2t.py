@@ -10,7 +10,6 @@
 """
 
 import argparse
-from typing import List, Tuple
 
 import torch
 from espnet2.tasks.abs_task import optim_classes
@@ -51,14 +50,14 @@ class DynPruneS2TTask(S2TTask):
     @classmethod
     def optional_data_names(
         cls, train: bool = True, inference: bool = False
-    ) -> Tuple[str, ...]:
+    ) -> tuple[str, ...]:
         names = super().optional_data_names(train, inference)
         return names if inference else names + (WORD_BOUNDS,)
 
     @classmethod
     def build_optimizers(
         cls, args: argparse.Namespace, model: torch.nn.Module
-    ) -> List[torch.optim.Optimizer]:
+    ) -> list[torch.optim.Optimizer]:
         gate_lr = getattr(args, "gate_lr", None)
         if gate_lr is None:
             return super().build_optimizers(args, model)

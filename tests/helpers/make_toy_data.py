@@ -12,7 +12,7 @@ text, text_prev, text_ctc, utt2spk, spk2utt, utt2num_samples, wav/) and
 import argparse
 import logging
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 from helpers.toy_data import (
     DEFAULT_NUM_DEV,
@@ -50,7 +50,7 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(cmd: Optional[List[str]] = None) -> None:
+def main(cmd: Optional[list[str]] = None) -> None:
     """Runs the command line.
 
     Args:

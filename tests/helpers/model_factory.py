@@ -2,7 +2,7 @@
 
 import argparse
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import torch
 import yaml
@@ -51,9 +51,9 @@ DECODER_CONF = dict(
 
 def s2t_args(
     gated: bool,
-    model_conf: Optional[Dict] = None,
-    encoder_conf: Optional[Dict] = None,
-    decoder_conf: Optional[Dict] = None,
+    model_conf: Optional[dict] = None,
+    encoder_conf: Optional[dict] = None,
+    decoder_conf: Optional[dict] = None,
 ) -> argparse.Namespace:
     """The part of an ESPnet S2T config that ``S2TTask.build_model`` reads."""
     return argparse.Namespace(
@@ -99,8 +99,8 @@ PREPROCESSOR_CONF = dict(
 
 
 def write_gated_model(
-    out_dir: Path, model_conf: Optional[Dict] = None
-) -> Tuple[Path, Path]:
+    out_dir: Path, model_conf: Optional[dict] = None
+) -> tuple[Path, Path]:
     """A tiny gated model on disk (config.yaml, gated.pth) whose trained-looking
     predictor closes ENCODER_CLOSED / DECODER_CLOSED in every context."""
     model_conf = MODEL_CONF if model_conf is None else model_conf

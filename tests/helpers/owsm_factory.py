@@ -16,9 +16,10 @@ ESPnet classes (``e_branchformer``, ``transformer``, ``espnet``).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import espnet
 import numpy as np
