@@ -48,7 +48,7 @@ from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
 from espnet_dynprune.inference.speech2text import Speech2Text
-from espnet_dynprune.models.dynprune_model import GATE_MODES
+from espnet_dynprune.models.inference_context import GateMode
 
 # Options of ESPnet's parser that configure the loop, not Speech2Text.
 _LOOP_OPTIONS = (
@@ -80,7 +80,7 @@ class Decoding:
     key_file: Optional[str]
     lang_sym: str
     task_sym: str
-    gate_mode: str
+    gate_mode: GateMode
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -88,7 +88,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser = espnet_get_parser()
     parser.add_argument(
         "--gate_mode",
-        choices=GATE_MODES,
+        choices=GateMode.choices(),
         default="predicted",
         help="predicted: the gate predictor skips modules per utterance; "
         "dense: every module runs (equals the stock model)",
@@ -137,8 +137,10 @@ def read_decode_list(path: Path) -> list[Decoding]:
                 f"GATE_MODE', got {len(fields)} fields"
             )
         output_dir, wav_scp, key_file, lang, task, mode = fields
-        if mode not in GATE_MODES:
-            raise ValueError(f"{where}: gate mode {mode!r} is not one of {GATE_MODES}")
+        try:
+            gate_mode = GateMode.parse(mode)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
         for name in (wav_scp, key_file):
             if name != "-" and not Path(name).is_file():
                 raise ValueError(f"{where}: no such file {name}")
@@ -149,7 +151,7 @@ def read_decode_list(path: Path) -> list[Decoding]:
                 key_file=None if key_file == "-" else key_file,
                 lang_sym=_symbol(lang),
                 task_sym=_symbol(task),
-                gate_mode=mode,
+                gate_mode=gate_mode,
             )
         )
     if not decodings:
@@ -174,7 +176,7 @@ def _decodings(loop: dict[str, Any], options: dict[str, Any]) -> list[Decoding]:
             key_file=loop["key_file"],
             lang_sym=_symbol(options["lang_sym"]),
             task_sym=_symbol(options["task_sym"]),
-            gate_mode=options["gate_mode"],
+            gate_mode=GateMode.parse(options["gate_mode"]),
         )
     ]
 
@@ -239,7 +241,7 @@ def decode(
         count,
         decoding.lang_sym,
         decoding.task_sym,
-        decoding.gate_mode,
+        decoding.gate_mode.value,
         seconds,
     )
 
@@ -268,7 +270,7 @@ def inference(args: argparse.Namespace) -> None:
 
 def _load_models(
     loop: dict[str, Any], options: dict[str, Any], decodings: list[Decoding]
-) -> dict[str, Speech2Text]:
+) -> dict[GateMode, Speech2Text]:
     """One model per gate mode of the decodings, each loaded once.
 
     Both modes share one model unless ``--dense_model_file`` gives the dense
@@ -284,18 +286,18 @@ def _load_models(
     first = decodings[0]
     options = dict(options, lang_sym=first.lang_sym, task_sym=first.task_sym)
     device = "cuda" if loop["ngpu"] >= 1 else "cpu"
-    models = {}
-    if "predicted" in modes or dense_file is None:
-        mode = "predicted" if "predicted" in modes else "dense"
+    models: dict[GateMode, Speech2Text] = {}
+    if GateMode.PREDICTED in modes or dense_file is None:
+        mode = GateMode.PREDICTED if GateMode.PREDICTED in modes else GateMode.DENSE
         model = Speech2Text.from_pretrained(
             loop["model_tag"], device=device, **dict(options, gate_mode=mode)
         )
         models = dict.fromkeys(modes, model)
-    if dense_file is not None and "dense" in modes:
-        models["dense"] = Speech2Text.from_pretrained(
+    if dense_file is not None and GateMode.DENSE in modes:
+        models[GateMode.DENSE] = Speech2Text.from_pretrained(
             None,
             device=device,
-            **dict(options, s2t_model_file=dense_file, gate_mode="dense"),
+            **dict(options, s2t_model_file=dense_file, gate_mode=GateMode.DENSE),
         )
     return models
 

@@ -25,8 +25,9 @@ from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.locate import resolve_pretrained
-from espnet_dynprune.models.dynprune_model import GATE_MODES, DynPruneModelMixin
+from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
+from espnet_dynprune.models.inference_context import GateMode
 
 __all__ = ["Speech2Text", "load_s2t_model"]
 
@@ -66,13 +67,10 @@ class Speech2Text(ESPnetSpeech2Text):
         self,
         s2t_train_config: Union[Path, str, None] = None,
         s2t_model_file: Union[Path, str, None] = None,
-        gate_mode: str = "predicted",
+        gate_mode: Union[str, GateMode] = GateMode.PREDICTED,
         **kwargs,
     ) -> None:
-        if gate_mode not in GATE_MODES:
-            raise ValueError(
-                f"gate_mode must be one of {GATE_MODES}, got {gate_mode!r}"
-            )
+        self._gate_mode = GateMode.parse(gate_mode)
         state = (
             None if s2t_model_file is None else load_state_dict_safely(s2t_model_file)
         )
@@ -85,13 +83,23 @@ class Speech2Text(ESPnetSpeech2Text):
                 "model: dynprune); use ESPnet's Speech2Text for stock models"
             )
         if state is not None and not kwargs.get("quantize_s2t_model", False):
-            self._check_keys(state, s2t_model_file, gate_mode)
-        self.gate_mode = gate_mode
+            self._check_keys(state, s2t_model_file)
         # Fail now, not at the first utterance, on unknown symbols or missing gates.
-        self.s2t_model.set_inference_context(self.lang_sym, self.task_sym, gate_mode)
+        self.s2t_model.set_inference_context(
+            self.lang_sym, self.task_sym, self._gate_mode
+        )
+
+    @property
+    def gate_mode(self) -> GateMode:
+        """The gate mode of the following calls."""
+        return self._gate_mode
+
+    @gate_mode.setter
+    def gate_mode(self, value: Union[str, GateMode]) -> None:
+        self._gate_mode = GateMode.parse(value)
 
     def _check_keys(
-        self, state: dict[str, torch.Tensor], model_file: Union[Path, str], mode: str
+        self, state: dict[str, torch.Tensor], model_file: Union[Path, str]
     ) -> None:
         expected = set(self.s2t_model.state_dict())
         missing = sorted(
@@ -99,7 +107,9 @@ class Speech2Text(ESPnetSpeech2Text):
         )
         if missing:
             raise ValueError(f"{model_file}: missing backbone weights {missing[:10]}")
-        if mode == "predicted" and not any(k.startswith(GATE_PREFIX) for k in state):
+        if self._gate_mode is GateMode.PREDICTED and not any(
+            k.startswith(GATE_PREFIX) for k in state
+        ):
             raise ValueError(
                 f"{model_file}: no gate predictor weights ('{GATE_PREFIX}*'); "
                 "train the gates first, or decode with gate_mode=dense"
@@ -116,9 +126,8 @@ class Speech2Text(ESPnetSpeech2Text):
     ):
         """Decode one utterance; same arguments and results as ESPnet's."""
         self.s2t_model.set_inference_context(
-            lang_sym or self.lang_sym, task_sym or self.task_sym, self.gate_mode
+            lang_sym or self.lang_sym, task_sym or self.task_sym, self._gate_mode
         )
-        self.s2t_model.last_gates = None
         return super().__call__(
             speech,
             text_prev=text_prev,

@@ -17,7 +17,8 @@ them and leaves the decoder gates in place for the beam search that follows.
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Optional
+from dataclasses import dataclass
+from typing import Optional, Union
 
 import torch
 from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
@@ -26,6 +27,7 @@ from espnet2.s2t.espnet_model import ESPnetS2TModel
 from espnet2.torch_utils.device_funcs import force_gatherable
 
 from espnet_dynprune.models.gating import DynPruneGating
+from espnet_dynprune.models.inference_context import GateMode, InferenceContext
 from espnet_dynprune.nets.gate_config import (
     GatePredictorConfig,
     SparsityConfig,
@@ -34,12 +36,10 @@ from espnet_dynprune.nets.gate_config import (
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
 
 __all__ = [
+    "DynPruneModelMixin",
     "ESPnetDynPruneASRModel",
     "ESPnetDynPruneS2TModel",
-    "GATE_MODES",
 ]
-
-GATE_MODES = ("predicted", "dense")
 
 
 class DynPruneModelMixin:
@@ -65,13 +65,11 @@ class DynPruneModelMixin:
             self.decoder,
             feature_dim,
         )
-        self.gate_mode = "predicted"
-        self._inference_context: Optional[dict[str, Optional[torch.Tensor]]] = None
+        self._decoding: Optional[_DecodingState] = None
         # Context-only predictors: gates per (lang, task), computed once.
         self._context_gates: dict[tuple[Optional[str], Optional[str]], GateMask] = {}
-        self._context_key: tuple[Optional[str], Optional[str]] = (None, None)
-        self._in_forward = False
-        self.last_gates: Optional[GateMask] = None
+        # True inside forward: ESPnet's forward calls encode with gates in place.
+        self._gates_in_place = False
 
     # ----- training -------------------------------------------------------
     def _context_from_text(
@@ -94,12 +92,12 @@ class DynPruneModelMixin:
 
     @contextmanager
     def _gates_applied(self, gates: GateMask) -> Iterator[None]:
-        self._in_forward = True
+        self._gates_in_place = True
         try:
             with self.encoder_gates(gates.encoder), self.decoder_gates(gates.decoder):
                 yield
         finally:
-            self._in_forward = False
+            self._gates_in_place = False
 
     def encoder_gates(self, gates: Optional[torch.Tensor]) -> AbstractContextManager:
         """Apply encoder gates in a ``with`` block (no-op for ``None``)."""
@@ -130,18 +128,23 @@ class DynPruneModelMixin:
         return force_gatherable((loss, stats, weight), loss.device)
 
     # ----- inference ------------------------------------------------------
-    def _hold_decoder_gates(self, gates: Optional[torch.Tensor]) -> None:
-        """Keep decoder gates in place for the beam search that follows ``encode``."""
-        if isinstance(self.decoder, GatedStackMixin):
-            self.decoder.set_gates(gates)
+    @property
+    def inference_context(self) -> Optional[InferenceContext]:
+        """The context decoding runs under (``None`` until one is set)."""
+        return None if self._decoding is None else self._decoding.context
+
+    @property
+    def last_gates(self) -> Optional[GateMask]:
+        """Gates of the last ``encode`` in predicted mode (``None``: dense/none)."""
+        return None if self._decoding is None else self._decoding.last_gates
 
     def set_inference_context(
         self,
         lang_sym: Optional[str] = None,
         task_sym: Optional[str] = None,
-        gate_mode: str = "predicted",
+        gate_mode: Union[str, GateMode] = GateMode.PREDICTED,
     ) -> None:
-        """Choose the gates that ``encode`` and decoding use.
+        """Choose the gates that ``encode`` and decoding use, until changed.
 
         Args:
             lang_sym: language symbol such as ``<deu>`` (if the predictor uses it).
@@ -151,13 +154,9 @@ class DynPruneModelMixin:
             ValueError: unknown symbol or mode, or a predictor without trained
                 weights in ``predicted`` mode.
         """
-        if gate_mode not in GATE_MODES:
-            raise ValueError(
-                f"gate_mode must be one of {GATE_MODES}, got {gate_mode!r}"
-            )
-        self.gate_mode = gate_mode
-        if gate_mode == "dense":
-            self._inference_context = None
+        context = InferenceContext(gate_mode, lang_sym, task_sym)
+        if context.gate_mode is GateMode.DENSE:
+            self._decoding = _DecodingState(context, {})
             return
         if not self.gating.is_trained():
             raise ValueError(
@@ -165,30 +164,36 @@ class DynPruneModelMixin:
                 "(the checkpoint has none, or they were never trained): train the "
                 "gates first, or decode with gate_mode=dense"
             )
-        device = self.gating.predictor.num_updates.device
-        context: dict[str, Optional[torch.Tensor]] = {}
-        for kind, symbol in (("lang", lang_sym), ("task", task_sym)):
-            if kind not in self.gating.config.context:
-                context[kind] = None
-                continue
-            if symbol is None:
-                raise ValueError(f"the gate predictor needs a {kind} symbol")
-            index = self.gating.vocabulary.symbol_index(symbol, kind)
-            context[kind] = torch.tensor([index], device=device)
-        self._inference_context = context
-        if self.gating.config.context_only and (lang_sym, task_sym) not in (
+        indices = self._context_indices(context)
+        if self.gating.config.context_only and context.symbols not in (
             self._context_gates
         ):
             was_training = self.gating.training
             self.gating.eval()  # deterministic gates, no update counted
             try:
                 with torch.no_grad():
-                    self._context_gates[(lang_sym, task_sym)] = self.gating.predict(
-                        context["lang"], context["task"], None
+                    self._context_gates[context.symbols] = self.gating.predict(
+                        indices["lang"], indices["task"], None
                     )
             finally:
                 self.gating.train(was_training)
-        self._context_key = (lang_sym, task_sym)
+        self._decoding = _DecodingState(context, indices)
+
+    def _context_indices(
+        self, context: InferenceContext
+    ) -> dict[str, Optional[torch.Tensor]]:
+        """``(1,)`` predictor indices of the context's symbols (``None``: unused)."""
+        device = self.gating.predictor.num_updates.device
+        indices: dict[str, Optional[torch.Tensor]] = {}
+        for kind, symbol in zip(("lang", "task"), context.symbols, strict=True):
+            if kind not in self.gating.config.context:
+                indices[kind] = None
+                continue
+            if symbol is None:
+                raise ValueError(f"the gate predictor needs a {kind} symbol")
+            index = self.gating.vocabulary.symbol_index(symbol, kind)
+            indices[kind] = torch.tensor([index], device=device)
+        return indices
 
     def context_gates(
         self, lang_sym: Optional[str], task_sym: Optional[str]
@@ -215,30 +220,51 @@ class DynPruneModelMixin:
     def encode(
         self, speech: torch.Tensor, speech_lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """ESPnet's ``encode``; at inference, under the predicted gates."""
-        if self._in_forward:
+        """ESPnet's ``encode``; at inference, under the context's gates."""
+        if self._gates_in_place:
             return super().encode(speech, speech_lengths)
-        if self.gate_mode == "dense":
-            self._hold_decoder_gates(None)
-            return super().encode(speech, speech_lengths)
-        if self._inference_context is None:
+        decoding = self._decoding
+        if decoding is None:
             raise RuntimeError(
                 "dynprune model: no inference context. Decode with "
                 "espnet_dynprune.Speech2Text, or call "
                 "model.set_inference_context(lang_sym, task_sym) first"
             )
-        gates = self._context_gates.get(self._context_key)
+        if decoding.context.gate_mode is GateMode.DENSE:
+            self._hold_decoder_gates(None)
+            return super().encode(speech, speech_lengths)
+        gates = self._context_gates.get(decoding.context.symbols)
         if gates is None:  # acoustic input: predict per utterance
-            context = {
+            indices = {
                 kind: None if index is None else index.expand(speech.size(0))
-                for kind, index in self._inference_context.items()
+                for kind, index in decoding.indices.items()
             }
             pooled = self._pooled_features(speech, speech_lengths)
-            gates = self.gating.predict(context["lang"], context["task"], pooled)
-        self.last_gates = gates
+            gates = self.gating.predict(indices["lang"], indices["task"], pooled)
+        decoding.last_gates = gates
         self._hold_decoder_gates(gates.decoder)
         with self.encoder_gates(gates.encoder):
             return super().encode(speech, speech_lengths)
+
+    def _hold_decoder_gates(self, gates: Optional[torch.Tensor]) -> None:
+        """Keep decoder gates in place for the beam search that follows ``encode``."""
+        if isinstance(self.decoder, GatedStackMixin):
+            self.decoder.set_gates(gates)
+
+
+@dataclass
+class _DecodingState:
+    """What ``encode`` reads at inference: one record per inference context.
+
+    Attributes:
+        context: the validated context.
+        indices: the predictor's ``(1,)`` inputs for it (none in dense mode).
+        last_gates: gates of the last ``encode`` (reported by ``Speech2Text``).
+    """
+
+    context: InferenceContext
+    indices: dict[str, Optional[torch.Tensor]]
+    last_gates: Optional[GateMask] = None
 
 
 class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
