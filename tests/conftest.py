@@ -7,7 +7,7 @@ from espnet_dynprune.io.locate import CACHE_ENV
 
 from helpers.model_factory import build_s2t
 
-BOTH_PARTS = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
+from helpers.model_factory import MODEL_CONF as BOTH_PARTS
 
 
 @pytest.fixture(scope="session", autouse=True)

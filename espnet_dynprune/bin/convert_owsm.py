@@ -4,7 +4,7 @@ Usage:
     python -m espnet_dynprune.bin.convert_owsm SOURCE OUT_DIR \
         [--model_file exp/x/valid.acc.ave.pth] [--revision REV] \
         [--gate_conf conf/owsm_v3.1/gate_only.yaml] \
-        [--encoder_target none] [--decoder_target 0.5]
+        [--parts decoder] [--encoder_target none] [--decoder_target 0.5]
 
 SOURCE is a Hugging Face Hub id (``espnet/owsm_v3.1_ebf``), a packed ``.zip``,
 a directory with ``meta.yaml`` (unpacked zip or Hub snapshot), or a training
@@ -13,7 +13,9 @@ a directory with ``meta.yaml`` (unpacked zip or Hub snapshot), or a training
 * ``tokens.txt``, ``bpe.model``, ``feats_stats.npz``: the source's token list,
   BPE model and normalisation statistics;
 * ``stock_config.yaml``: the source config, naming those copies;
-* ``config.yaml``: the gated config (train it with ``--config``);
+* ``config.yaml``: the gated config (train it with ``--config``); ``--parts``
+  fixes which parts carry gates (the shape of the new gate predictor), the
+  targets only go into its ``sparsity_conf``;
 * ``init.pth``: the gated checkpoint: the source weights unchanged plus the
   initial gate predictor (``gating.*``); pass it as ``--init_param``.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from espnet_dynprune.bin.make_gated_config import parse_target
+from espnet_dynprune.bin.make_gated_config import add_parts_option, parse_target
 from espnet_dynprune.packaging.convert_owsm import convert_checkpoint
 from espnet_dynprune.packaging.pretrained import (
     localize_assets,
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("--encoder_target", type=parse_target, default=None)
     parser.add_argument("--decoder_target", type=parse_target, default=0.5)
     parser.add_argument("--seed", type=int, default=0, help="gate predictor init")
+    add_parts_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
 
@@ -63,7 +66,9 @@ def main() -> None:
     stock = localize_assets(read_yaml(source.config), source, args.out_dir)
     _write_yaml(stock, args.out_dir / STOCK_CONFIG)
     options = read_yaml(args.gate_conf) if args.gate_conf is not None else {}
-    gated = apply_gate_options(stock, options, args.encoder_target, args.decoder_target)
+    gated = apply_gate_options(
+        stock, options, args.encoder_target, args.decoder_target, args.parts
+    )
     _write_yaml(gated, args.out_dir / GATED_CONFIG)
     new_keys = convert_checkpoint(
         gated, source.model_file, args.out_dir / INIT_MODEL, args.seed

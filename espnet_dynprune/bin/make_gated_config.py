@@ -3,11 +3,13 @@
 Usage:
     python -m espnet_dynprune.bin.make_gated_config conf/train_dense.yaml \
         exp/s2t_gated_dec0.5/train.yaml --decoder_target 0.5 \
-        [--encoder_target 0.2] [--gate_conf conf/gate.yaml]
+        [--encoder_target 0.2] [--parts encoder decoder] [--gate_conf conf/gate.yaml]
 
 ``--gate_conf`` is a YAML file with ``gate_predictor_conf`` and ``sparsity_conf``
 mappings (targets given on the command line override its ``sparsity_conf``); the
 result also takes the optimisation keys of that file (e.g. ``optim_conf``).
+``--parts`` names the gated parts (``gate_predictor_conf.parts``); default: the
+gate conf's ``parts``, else the parts that have a target.
 """
 
 import argparse
@@ -16,12 +18,25 @@ from typing import Optional
 
 import yaml
 
+from espnet_dynprune.nets.gate_config import GATED_PARTS
 from espnet_dynprune.tasks.gated_config import apply_gate_options
 
 
 def parse_target(value: str) -> Optional[float]:
     """A sparsity target from the command line (``none`` / ``null``: dense)."""
     return None if value.lower() in ("none", "null") else float(value)
+
+
+def add_parts_option(parser: argparse.ArgumentParser) -> None:
+    """``--parts``: the gated parts, a structural setting."""
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=GATED_PARTS,
+        default=None,
+        help="parts that carry gates (default: the gate conf's "
+        "gate_predictor_conf.parts, else the parts with a target)",
+    )
 
 
 def main() -> None:
@@ -32,6 +47,7 @@ def main() -> None:
     parser.add_argument("--encoder_target", type=parse_target, default=None)
     parser.add_argument("--decoder_target", type=parse_target, default=None)
     parser.add_argument("--gate_conf", type=Path, default=None)
+    add_parts_option(parser)
     args = parser.parse_args()
     with open(args.src, encoding="utf-8") as f:
         config = yaml.safe_load(f)
@@ -39,7 +55,9 @@ def main() -> None:
     if args.gate_conf is not None:
         with open(args.gate_conf, encoding="utf-8") as f:
             extra = yaml.safe_load(f) or {}
-    result = apply_gate_options(config, extra, args.encoder_target, args.decoder_target)
+    result = apply_gate_options(
+        config, extra, args.encoder_target, args.decoder_target, args.parts
+    )
     args.dst.parent.mkdir(parents=True, exist_ok=True)
     with open(args.dst, "w", encoding="utf-8") as f:
         yaml.safe_dump(result, f, sort_keys=False)

@@ -2,15 +2,27 @@
 
 It owns everything a dynamic-pruning model adds to a stock ESPnet model, under
 the state-dict prefix ``gating.`` (so the backbone keys stay ESPnet's own).
+Which parts carry gates is ``gate_predictor_conf.parts``; the sparsity targets
+only weigh the loss.
 """
 
+import logging
 from typing import Optional
 
 import torch
 
 from espnet_dynprune.nets.context_vocabulary import ContextVocabulary
-from espnet_dynprune.nets.flops import decoder_module_flops, encoder_module_flops
-from espnet_dynprune.nets.gate_config import GatePredictorConfig, SparsityConfig
+from espnet_dynprune.nets.flops import (
+    decoder_module_flops,
+    encoder_module_flops,
+    encoder_output_frames,
+)
+from espnet_dynprune.nets.gate_config import (
+    GatePredictorConfig,
+    SparsityConfig,
+    check_targets,
+    parts_with_targets,
+)
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
 from espnet_dynprune.nets.gate_predictor import GatePredictor
 from espnet_dynprune.nets.sparsity_loss import SparsityLoss
@@ -20,17 +32,41 @@ __all__ = ["GATE_PREFIX", "DynPruneGating", "describe_gates"]
 GATE_PREFIX = "gating."
 """State-dict prefix of everything gating adds (the models' ``gating`` attribute)."""
 
-# Conv2d subsampling (ESPnet's default input layer) shortens time by 4; the
-# decoder's FLOPs are measured against a memory of that length.
-_REFERENCE_SUBSAMPLING = 4
+_GATED_CLASS = {"encoder": "gated_e_branchformer", "decoder": "gated_transformer"}
+
+logger = logging.getLogger(__name__)
 
 
-def _require_gated(module: Optional[torch.nn.Module], part: str, name: str) -> None:
+def _require_gated(module: Optional[torch.nn.Module], part: str) -> None:
     if not isinstance(module, GatedStackMixin):
         raise ValueError(
-            f"sparsity_conf.{part}_target is set, so the model needs "
-            f"{part}: {name} (got {type(module).__name__})"
+            f"gate_predictor_conf.parts has {part!r}, so the model needs "
+            f"{part}: {_GATED_CLASS[part]} (got {type(module).__name__})"
         )
+
+
+def gated_parts(
+    predictor_config: GatePredictorConfig, sparsity_config: SparsityConfig
+) -> tuple[str, ...]:
+    """The parts that carry gates; checked against the sparsity targets.
+
+    Configs without ``gate_predictor_conf.parts`` (written before the key
+    existed) gate the parts that have a target, as those versions did.
+
+    Raises:
+        ValueError: a target for a part that carries no gates.
+    """
+    parts = predictor_config.parts
+    if parts is None:
+        parts = parts_with_targets(sparsity_config)
+        logger.warning(
+            "gate_predictor_conf.parts is not set: gating %s, the parts with a "
+            "sparsity target; add 'parts: %s' to gate_predictor_conf",
+            list(parts),
+            list(parts),
+        )
+    check_targets(parts, sparsity_config)
+    return parts
 
 
 class DynPruneGating(torch.nn.Module):
@@ -40,8 +76,8 @@ class DynPruneGating(torch.nn.Module):
         predictor_config: ``model_conf.gate_predictor_conf``.
         sparsity_config: ``model_conf.sparsity_conf``.
         token_list: the model's token list (for language / task symbols).
-        encoder: the model's encoder (gated when ``encoder_target`` is set).
-        decoder: the model's decoder (gated when ``decoder_target`` is set).
+        encoder: the model's encoder (a gated stack if ``parts`` has it).
+        decoder: the model's decoder (a gated stack if ``parts`` has it).
         feature_dim: size of the normalised input features (acoustic mode).
     """
 
@@ -56,17 +92,19 @@ class DynPruneGating(torch.nn.Module):
     ) -> None:
         super().__init__()
         self.sparsity_config = sparsity_config
+        self.parts = gated_parts(predictor_config, sparsity_config)
         self.encoder_shape = self.decoder_shape = None
-        if sparsity_config.encoder_target is not None:
-            _require_gated(encoder, "encoder", "gated_e_branchformer")
+        if "encoder" in self.parts:
+            _require_gated(encoder, "encoder")
             self.encoder_shape = (encoder.num_gated_layers(), len(encoder.gate_modules))
-        if sparsity_config.decoder_target is not None:
-            _require_gated(decoder, "decoder", "gated_transformer")
+        if "decoder" in self.parts:
+            _require_gated(decoder, "decoder")
             self.decoder_shape = (decoder.num_gated_layers(), len(decoder.gate_modules))
         # Plain tuple: the stacks belong to the model, not to this component.
         self._stacks = (encoder, decoder)
         self.register_buffer("encoder_flops", None, persistent=False)
         self.register_buffer("decoder_flops", None, persistent=False)
+        self.feature_dim = feature_dim
         self.vocabulary = ContextVocabulary(token_list)
         self.predictor = GatePredictor(
             predictor_config, self.vocabulary, self._num_gates(), feature_dim
@@ -80,12 +118,25 @@ class DynPruneGating(torch.nn.Module):
         if self.encoder_shape is not None and self.encoder_flops is None:
             self.encoder_flops = encoder_module_flops(encoder, conf.reference_frames)
         if self.decoder_shape is not None and self.decoder_flops is None:
+            # the memory the decoder attends to: the encoder's own output for
+            # the reference input (its subsampling and size, asked of it)
             self.decoder_flops = decoder_module_flops(
                 decoder,
                 conf.reference_tokens,
-                conf.reference_frames // _REFERENCE_SUBSAMPLING,
+                encoder_output_frames(
+                    encoder, conf.reference_frames, self._feature_size()
+                ),
+                encoder.output_size(),
             )
         return self.encoder_flops, self.decoder_flops
+
+    def _feature_size(self) -> int:
+        if self.feature_dim is None:
+            raise ValueError(
+                "cannot measure the decoder's FLOPs: the model has no frontend and "
+                "its encoder does not say its input size"
+            )
+        return self.feature_dim
 
     def sparsity_loss(
         self, gates: GateMask

@@ -10,11 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar
 
-__all__ = ["GatePredictorConfig", "SparsityConfig", "from_dict"]
+__all__ = [
+    "GATED_PARTS",
+    "GatePredictorConfig",
+    "SparsityConfig",
+    "check_targets",
+    "from_dict",
+    "parts_with_targets",
+]
 
 ConfigT = TypeVar("ConfigT")
 
 CONTEXT_KINDS = ("lang", "task")
+GATED_PARTS = ("encoder", "decoder")
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,10 @@ class GatePredictorConfig:
     """``model_conf.gate_predictor_conf``: what the gate predictor sees and how.
 
     Args:
+        parts: the parts that carry gates, a subset of ``encoder`` and
+            ``decoder`` (in that order in the predictor's output). A structural
+            setting: it fixes the predictor's shape. ``None`` (configs written
+            before this key existed): the parts with a sparsity target.
         context: context tokens fed to the predictor, a subset of ``lang`` and
             ``task`` (S2T text prefix ``<lang><task>``). Empty for acoustic-only.
         acoustic: also feed time-pooled, normalised input features.
@@ -34,6 +46,7 @@ class GatePredictorConfig:
         temperature_anneal_steps: training forward passes of exponential annealing.
     """
 
+    parts: Optional[tuple[str, ...]] = None
     context: tuple[str, ...] = CONTEXT_KINDS
     acoustic: bool = False
     embed_dim: int = 64
@@ -44,6 +57,18 @@ class GatePredictorConfig:
     temperature_anneal_steps: int = 10000
 
     def __post_init__(self) -> None:
+        if self.parts is not None:
+            parts = tuple(self.parts)
+            unknown = [p for p in parts if p not in GATED_PARTS]
+            if unknown or not parts or len(set(parts)) != len(parts):
+                raise ValueError(
+                    f"gate_predictor_conf.parts: got {list(parts)}; give one or "
+                    f"both of {list(GATED_PARTS)}, each once"
+                )
+            # canonical order: the predictor's output is encoder gates first
+            object.__setattr__(
+                self, "parts", tuple(p for p in GATED_PARTS if p in parts)
+            )
         object.__setattr__(self, "context", tuple(self.context))
         unknown = [c for c in self.context if c not in CONTEXT_KINDS]
         if unknown:
@@ -71,15 +96,16 @@ class GatePredictorConfig:
 
 @dataclass(frozen=True)
 class SparsityConfig:
-    """``model_conf.sparsity_conf``: which parts are pruned and how hard.
+    """``model_conf.sparsity_conf``: how hard the sparsity loss pulls, and where.
 
-    The loss is ``weight * sum_p (|g_p - s_p| + (g_p - s_p)^2)`` over the pruned
-    parts ``p``, with ``g_p`` the fraction of closed gates (cost-weighted when
-    ``flops_weighted``) and ``s_p`` its target.
+    The loss is ``weight * sum_p (|g_p - s_p| + (g_p - s_p)^2)`` over the parts
+    ``p`` that have a target, with ``g_p`` the fraction of closed gates
+    (cost-weighted when ``flops_weighted``) and ``s_p`` its target. A loss
+    setting only: which parts carry gates is ``gate_predictor_conf.parts``.
 
     Args:
-        encoder_target: target fraction of closed encoder gates; ``None`` keeps
-            the encoder dense (no encoder gates are predicted).
+        encoder_target: target fraction of closed encoder gates; ``None``: no
+            sparsity term for the encoder.
         decoder_target: the same for the decoder.
         weight: weight of the sparsity loss against the task loss.
         flops_weighted: weigh each gate by its module's measured FLOPs.
@@ -93,6 +119,10 @@ class SparsityConfig:
     flops_weighted: bool = False
     reference_frames: int = 1000
     reference_tokens: int = 32
+
+    def target(self, part: str) -> Optional[float]:
+        """The target of ``encoder`` or ``decoder`` (``None``: no term)."""
+        return getattr(self, f"{part}_target")
 
     def __post_init__(self) -> None:
         for key in ("encoder_target", "decoder_target"):
@@ -109,6 +139,26 @@ class SparsityConfig:
         for key in ("reference_frames", "reference_tokens"):
             if getattr(self, key) <= 0:
                 raise ValueError(f"sparsity_conf.{key} must be > 0")
+
+
+def parts_with_targets(sparsity: SparsityConfig) -> tuple[str, ...]:
+    """The parts that have a sparsity target, in canonical order."""
+    return tuple(p for p in GATED_PARTS if sparsity.target(p) is not None)
+
+
+def check_targets(parts: tuple[str, ...], sparsity: SparsityConfig) -> None:
+    """Refuse a sparsity target for a part that carries no gates.
+
+    Raises:
+        ValueError: naming the target key and ``gate_predictor_conf.parts``.
+    """
+    for part in parts_with_targets(sparsity):
+        if part not in parts:
+            raise ValueError(
+                f"sparsity_conf.{part}_target is set, but "
+                f"gate_predictor_conf.parts is {list(parts)}: add {part!r} to "
+                f"parts, or set {part}_target: null"
+            )
 
 
 def from_dict(

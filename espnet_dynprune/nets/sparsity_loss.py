@@ -1,9 +1,10 @@
 """Sparsity loss that drives the fraction of closed gates to a target.
 
-Paper form: ``weight * (|g - s| + (g - s)^2)`` per pruned part, where ``g`` is the
-batch-mean fraction of closed gates and ``s`` the target. The squared term keeps
-the pull strong near the target. With ``flops_weighted`` each gate counts by its
-module's measured FLOPs, so ``g`` is the fraction of gateable FLOPs skipped.
+Paper form: ``weight * (|g - s| + (g - s)^2)`` per gated part with a target,
+where ``g`` is the batch-mean fraction of closed gates and ``s`` the target. The
+squared term keeps the pull strong near the target. With ``flops_weighted``
+each gate counts by its module's measured FLOPs, so ``g`` is the fraction of
+gateable FLOPs skipped.
 """
 
 from typing import Optional
@@ -47,7 +48,8 @@ class SparsityLoss(torch.nn.Module):
             encoder_flops: ``(M_enc,)`` FLOPs of each encoder layer module.
             decoder_flops: ``(M_dec,)`` FLOPs of each decoder layer module.
         """
-        loss = 0.0
+        present = [g for g in (gates.encoder, gates.decoder) if g is not None]
+        loss = present[0].new_zeros(())
         stats: dict[str, torch.Tensor] = {}
         closed_flops, total_flops = 0.0, 0.0
         for part, part_gates, module_flops in (
@@ -62,8 +64,11 @@ class SparsityLoss(torch.nn.Module):
             stats[f"sparsity_{part}"] = fraction.detach()
             closed_flops = closed_flops + flops_fraction.detach() * flops.sum()
             total_flops = total_flops + flops.sum()
+            target = self.targets[part]
+            if target is None:  # a gated part without a sparsity term
+                continue
             driven = flops_fraction if self.config.flops_weighted else fraction
-            gap = driven - self.targets[part]
+            gap = driven - target
             loss = loss + gap.abs() + gap.pow(2)
         loss = self.config.weight * loss
         stats["sparsity_flops"] = closed_flops / total_flops

@@ -5,12 +5,20 @@ config into a gated one only swaps the class names and adds
 ``gate_predictor_conf`` / ``sparsity_conf``; :func:`stock_config` is the inverse.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import yaml
 
 from espnet_dynprune.models.word_aligned_model import ESPnetWordAlignedS2TModel
+from espnet_dynprune.nets.gate_config import (
+    GatePredictorConfig,
+    SparsityConfig,
+    check_targets,
+    from_dict,
+    parts_with_targets,
+)
 from espnet_dynprune.tasks.registration import (
     ALIGNED_MODEL_NAME,
     DECODER_NAME,
@@ -39,14 +47,18 @@ def gated_config(
     config: dict[str, Any],
     sparsity_conf: dict[str, Any],
     gate_predictor_conf: Optional[dict[str, Any]] = None,
+    parts: Optional[Sequence[str]] = None,
 ) -> dict[str, Any]:
     """A copy of a stock S2T config with the gated classes and gate options.
 
     A ``model: word_aligned`` config counts as stock (its weights are ESPnet's);
-    its training-only options are dropped.
+    its training-only options are dropped. The result always names the gated
+    parts (``gate_predictor_conf.parts``): ``parts`` if given, else those of
+    ``gate_predictor_conf``, else the parts that have a sparsity target.
 
     Raises:
-        ValueError: the config uses classes that have no gated counterpart.
+        ValueError: the config uses classes that have no gated counterpart, or
+            the gate options are invalid (names the key).
     """
     gated = dict(config)
     training_only = _TRAINING_VARIANTS.get(gated.get("model"), ())
@@ -65,9 +77,17 @@ def gated_config(
         for key, value in (gated.get("model_conf") or {}).items()
         if key not in training_only
     }
+    sparsity = from_dict(SparsityConfig, sparsity_conf, "sparsity_conf")
+    predictor = dict(gate_predictor_conf or {})
+    if parts is not None:
+        predictor["parts"] = list(parts)
+    elif predictor.get("parts") is None:
+        predictor["parts"] = list(parts_with_targets(sparsity))
+    checked = from_dict(GatePredictorConfig, predictor, "gate_predictor_conf")
+    check_targets(checked.parts, sparsity)
+    predictor["parts"] = list(checked.parts)
+    model_conf["gate_predictor_conf"] = predictor
     model_conf["sparsity_conf"] = dict(sparsity_conf)
-    if gate_predictor_conf is not None:
-        model_conf["gate_predictor_conf"] = dict(gate_predictor_conf)
     gated["model_conf"] = model_conf
     return gated
 
@@ -95,6 +115,7 @@ def apply_gate_options(
     gate_options: dict[str, Any],
     encoder_target: Optional[float],
     decoder_target: Optional[float],
+    parts: Optional[Sequence[str]] = None,
 ) -> dict[str, Any]:
     """The gated config with a gate options file's settings and the targets.
 
@@ -102,15 +123,16 @@ def apply_gate_options(
         config: a stock S2T config.
         gate_options: ``gate_predictor_conf`` and ``sparsity_conf`` mappings;
             every other top-level key (e.g. ``optim_conf``) replaces the config's.
-        encoder_target: fraction of encoder gates to close (``None``: dense).
-        decoder_target: fraction of decoder gates to close (``None``: dense).
+        encoder_target: fraction of encoder gates to close (``None``: no term).
+        decoder_target: fraction of decoder gates to close (``None``: no term).
+        parts: the gated parts (default: see :func:`gated_config`).
     """
     extra = dict(gate_options)
     sparsity = dict(extra.pop("sparsity_conf", None) or {})
     sparsity["encoder_target"] = encoder_target
     sparsity["decoder_target"] = decoder_target
     predictor = extra.pop("gate_predictor_conf", None)
-    result = gated_config(config, sparsity, predictor)
+    result = gated_config(config, sparsity, predictor, parts)
     result.update(extra)
     return result
 

@@ -87,7 +87,10 @@ def build_s2t(gated: bool, seed: int = 0, **kwargs) -> torch.nn.Module:
 # (layer, module) closed for every context: encoder gates come first, 4 per layer
 ENCODER_CLOSED = [(0, 1), (1, 2), (1, 3)]  # attention; cgMLP and FFN
 DECODER_CLOSED = [(0, 1), (1, 0), (1, 2)]  # source attention; self-attention and FFN
-MODEL_CONF = {"sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5}}
+MODEL_CONF = {
+    "gate_predictor_conf": {"parts": ["encoder", "decoder"]},
+    "sparsity_conf": {"encoder_target": 0.3, "decoder_target": 0.5},
+}
 PREPROCESSOR_CONF = dict(
     notime_symbol="<notimestamps>",
     first_time_symbol="<0.00>",

@@ -229,5 +229,6 @@ def test_gated_config_from_a_word_aligned_config():
     assert gated["model"] == "dynprune"  # and the timing weights are gone:
     assert gated["model_conf"] == {
         "ctc_weight": 0.3,
+        "gate_predictor_conf": {"parts": ["decoder"]},
         "sparsity_conf": {"decoder_target": 0.5},
     }

@@ -44,6 +44,8 @@ init_model_file=""      # its .pth, when init_model is a config.yaml
 gate_config=conf/gate.yaml
 targets="0.5"           # decoder sparsity targets, one gated model each
 encoder_target=none
+gated_parts=""          # parts that carry gates ("decoder", "encoder decoder");
+                        # default: the parts that have a target
 freeze_param="frontend normalize encoder decoder ctc"   # "": gates and backbone train
                         # together (then set the gates' own lr, gate_lr, in gate_config)
 dense_args=""           # extra options of the dense training
@@ -60,6 +62,10 @@ license=cc-by-4.0       # stage 8: license in the model card
 . ./path.sh
 . ./cmd.sh
 
+if [ -z "${gated_parts}" ]; then
+    gated_parts=decoder
+    [ "${encoder_target}" != none ] && gated_parts="encoder decoder"
+fi
 token_dir=${datadir}/token_list/bpe${nbpe}
 dense_dir=${expdir}/s2t_dense
 source_config=${dense_config}            # stage 5 makes gated configs from it ...
@@ -139,11 +145,10 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ -n "${init_model}" ]; 
     log "stage 4: converting ${init_model} -> ${dense_dir}"
     model_file=()
     [ -n "${init_model_file}" ] && model_file=(--model_file "${init_model_file}")
-    # The gated parts (which targets are set) fix the gate predictor's shape:
-    # init.pth is made with stage 5's settings.
+    # The gated parts fix the gate predictor's shape (stage 5 sets the targets).
+    # shellcheck disable=SC2086
     python -m espnet_dynprune.bin.convert_owsm "${init_model}" "${dense_dir}" \
-        "${model_file[@]}" --gate_conf "${gate_config}" \
-        --encoder_target "${encoder_target}" --decoder_target "${targets%% *}"
+        "${model_file[@]}" --gate_conf "${gate_config}" --parts ${gated_parts}
 elif [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "stage 4: dense baseline -> ${dense_dir} (log: ${dense_dir}/train.log)"
     # Word timings feed model: word_aligned; other models ignore them.
@@ -157,7 +162,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         log "stage 5: gated model, decoder target ${target} -> ${out}"
         python -m espnet_dynprune.bin.make_gated_config "${source_config}" \
             "${out}/train_gated.yaml" --decoder_target "${target}" \
-            --encoder_target "${encoder_target}" --gate_conf "${gate_config}"
+            --encoder_target "${encoder_target}" --gate_conf "${gate_config}" \
+            --parts ${gated_parts}
         freeze=()
         [ -n "${freeze_param}" ] && freeze=(--freeze_param ${freeze_param})
         # shellcheck disable=SC2086
