@@ -15,7 +15,12 @@ from espnet_dynprune.nets.gate_contract import GatedStackMixin
 from espnet_dynprune.nets.gated_e_branchformer_encoder import GatedEBranchformerEncoder
 from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
 
-__all__ = ["count_flops", "decoder_module_flops", "encoder_module_flops"]
+__all__ = [
+    "count_flops",
+    "decoder_module_flops",
+    "encoder_module_flops",
+    "encoder_output_frames",
+]
 
 
 def count_flops(fn: Callable[[], object]) -> int:
@@ -54,13 +59,48 @@ def encoder_module_flops(
     return _module_flops(encoder, lambda: encoder(feats, lengths, max_layer=1))
 
 
+def encoder_output_frames(
+    encoder: torch.nn.Module, frames: int, input_size: int
+) -> int:
+    """Frames an ESPnet encoder makes of ``frames`` input frames.
+
+    Asked of the encoder itself (one forward pass on zeros), so every input
+    layer's subsampling is right, whatever its factor or padding.
+
+    Args:
+        encoder: any ESPnet 2 encoder (``forward(xs, ilens) -> (ys, olens, _)``).
+        frames: input frames.
+        input_size: feature size of the encoder input.
+    """
+    param = next(encoder.parameters())
+    feats = torch.zeros(1, frames, input_size, device=param.device)
+    lengths = torch.tensor([frames], device=param.device)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            _, out_lengths, _ = encoder(feats, lengths)
+    finally:
+        encoder.train(was_training)
+    return int(out_lengths[0])
+
+
 def decoder_module_flops(
-    decoder: GatedTransformerDecoder, tokens: int, memory_frames: int
+    decoder: GatedTransformerDecoder,
+    tokens: int,
+    memory_frames: int,
+    memory_size: int,
 ) -> torch.Tensor:
-    """``(len(DECODER_MODULES),)`` FLOPs per layer, teacher-forced on ``tokens``."""
+    """``(len(DECODER_MODULES),)`` FLOPs per layer, teacher-forced on ``tokens``.
+
+    Args:
+        decoder: the gated decoder.
+        tokens: teacher-forced target length.
+        memory_frames: length of the encoder output attended to.
+        memory_size: feature size of the encoder output (``output_size()``).
+    """
     param = next(decoder.parameters())
-    memory = torch.zeros(1, memory_frames, decoder._output_size_bf_softmax)
-    memory = memory.to(param.device)
+    memory = torch.zeros(1, memory_frames, memory_size, device=param.device)
     ys = torch.zeros(1, tokens, dtype=torch.long, device=param.device)
     return _module_flops(
         decoder,

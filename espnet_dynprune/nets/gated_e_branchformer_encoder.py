@@ -80,51 +80,27 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
         macaron, attention, cgmlp, ffn = plan
         batch = x.size(0)
 
-        x = add_update(
-            x,
-            run_gated(
-                macaron,
-                lambda rows: (
-                    self.ff_scale
-                    * self.dropout(
-                        self.feed_forward_macaron(
-                            self.norm_ff_macaron(take_rows(x, rows))
-                        )
-                    )
-                ),
-                batch,
-            ),
-        )
-        x_att = run_gated(
-            attention,
-            lambda rows: self.dropout(
-                self._self_attention(
-                    self.norm_mha(take_rows(x, rows)), take_rows(mask, rows), pos_emb
-                )
-            ),
-            batch,
-        )
-        x_mlp = run_gated(
-            cgmlp,
-            lambda rows: self.dropout(
-                self._cgmlp(
-                    self.norm_mlp(take_rows(x, rows)), take_rows(mask, rows), pos_emb
-                )
-            ),
-            batch,
-        )
+        def macaron_ffn(rows):
+            h = self.norm_ff_macaron(take_rows(x, rows))
+            return self.ff_scale * self.dropout(self.feed_forward_macaron(h))
+
+        def self_attention(rows):
+            h = self.norm_mha(take_rows(x, rows))
+            return self.dropout(self._self_attention(h, take_rows(mask, rows), pos_emb))
+
+        def cgmlp_branch(rows):
+            h = self.norm_mlp(take_rows(x, rows))
+            return self.dropout(self._cgmlp(h, take_rows(mask, rows), pos_emb))
+
+        def feed_forward(rows):
+            h = self.norm_ff(take_rows(x, rows))
+            return self.ff_scale * self.dropout(self.feed_forward(h))
+
+        x = add_update(x, run_gated(macaron, macaron_ffn, batch))
+        x_att = run_gated(attention, self_attention, batch)
+        x_mlp = run_gated(cgmlp, cgmlp_branch, batch)
         x = x + self.dropout(self._merge(x_att, x_mlp).expand_as(x))
-        x = add_update(
-            x,
-            run_gated(
-                ffn,
-                lambda rows: (
-                    self.ff_scale
-                    * self.dropout(self.feed_forward(self.norm_ff(take_rows(x, rows))))
-                ),
-                batch,
-            ),
-        )
+        x = add_update(x, run_gated(ffn, feed_forward, batch))
         x = self.norm_final(x)
         if pos_emb is not None:
             return (x, pos_emb), mask
