@@ -11,7 +11,9 @@ Each decode dir holds one sub-directory per test set (as written by
 the ``decode_dense`` beside it (the recipe decodes both interleaved, in the same
 processes), or, where it has none, with ``--dense``. Writes ``RESULTS.md``,
 ``results.json``, ``gates_<model>.png`` and, for two or more gated models,
-``tradeoff.png`` into ``--out_dir`` and prints the report.
+``tradeoff.png`` into ``--out_dir`` and prints the report. The report's
+environment block names, per model dir, the decoding options read from the
+stage 6 job logs it holds (``decode_lists/decode.*.log``), where there are any.
 """
 
 import argparse
@@ -25,7 +27,7 @@ from espnet2.tasks.s2t import S2TTask
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
 from espnet_dynprune.eval.report import write_report
-from espnet_dynprune.eval.scoring import score_decode_dir
+from espnet_dynprune.eval.scoring import read_decode_options, score_decode_dir
 
 DENSE_DECODE = "decode_dense"
 """The recipe's ``decode_<gate mode>`` directory of the dense reference."""
@@ -57,6 +59,17 @@ def dense_reference(decode_dir: Path, dense: Path) -> Optional[Path]:
     return sibling if sibling.is_dir() else dense
 
 
+def _decode_options(decode_dirs: list[Path]) -> dict[str, str]:
+    """Model dir name -> the options its sets were decoded with, for the model
+    dirs of ``decode_dirs`` whose stage 6 logs are still there."""
+    found = {}
+    for model_dir in dict.fromkeys(d.parent for d in decode_dirs):
+        options = read_decode_options(model_dir)
+        if options is not None:
+            found[model_dir.name] = options
+    return found
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -86,6 +99,7 @@ def main() -> None:
         args.out_dir,
         _name(args.dense),
         "python -m espnet_dynprune.bin.score " + " ".join(sys.argv[1:]),
+        _decode_options(args.decode_dirs),
     )
     print(report.read_text(encoding="utf-8"))
 

@@ -1,7 +1,19 @@
-"""RESULTS.md, results.json and gate heatmaps from recipe scores."""
+"""RESULTS.md, results.json and gate heatmaps from recipe scores.
+
+RESULTS.md follows ESPnet's egs2 reports: an ``## Environments`` block (date,
+versions, git hash, machine, decoding options), then per model (decode dir) a
+WER table in sclite's columns and a BLEU table, followed by this project's
+sparsity and speed columns, the averages and the plots.
+"""
 
 import json
+import os
+import platform
+import subprocess
+import sys
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Optional
 
@@ -10,7 +22,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
+from espnet_dynprune import __version__  # noqa: E402
 from espnet_dynprune.eval.scoring import (  # noqa: E402
     DecodeScore,
     format_change,
@@ -59,24 +73,113 @@ def plot_gate_heatmap(scores: list[DecodeScore], title: str, path: Path) -> Path
     return path
 
 
-def _table(results: dict[str, list[DecodeScore]]) -> list[str]:
+def _git(*args: str) -> Optional[str]:
+    """Output of a read-only git command in the working directory (the recipe's,
+    as ESPnet's reports take it); None outside a git checkout or without git."""
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def _environments(decode_options: dict[str, str]) -> list[str]:
+    """ESPnet's ``## Environments`` block, plus this plugin's version, the
+    machine and each model dir's decoding options, so a report can be traced to
+    the code and settings that produced it."""
+    now = datetime.now().astimezone().strftime("%a %b %d %H:%M:%S %Z %Y")
+    python = sys.version.replace("\n", " ")
     lines = [
-        "| model | test set | metric | score | enc sparsity | dec sparsity "
-        "| FLOPs sparsity | decode s | time vs dense |",
+        "## Environments",
+        f"- date: `{now}`",
+        f"- python version: `{python}`",
+        f"- espnet version: `espnet {version('espnet')}`",
+        f"- pytorch version: `pytorch {torch.__version__}`",
+        f"- espnet_dynprune version: `espnet_dynprune {__version__}`",
+    ]
+    commit = _git("rev-parse", "HEAD")
+    if commit is not None:
+        lines += [
+            f"- Git hash: `{commit}`",
+            f"  - Commit date: `{_git('log', '-1', '--format=%cd')}`",
+        ]
+    lines.append(
+        f"- machine: `{platform.platform()}`, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}"
+    )
+    lines += [
+        f"- decoding options of {model_dir}: `{options}`"
+        for model_dir, options in decode_options.items()
+    ]
+    return lines
+
+
+def _percent(count: Optional[int], total: Optional[int]) -> str:
+    """``count`` as a % of ``total`` with one decimal, as sclite prints it."""
+    if count is None or not total:
+        return "-"
+    return format_value(100 * count / total)
+
+
+def _wer_table(scores: list[DecodeScore]) -> list[str]:
+    """ESPnet's WER table; Err is the WER (results.json files older than the
+    counts have only that)."""
+    lines = [
+        "|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for model, scores in results.items():
-        for s in scores:
-            sparsity = [
-                format_value(s.sparsity.get(k), 2)
-                for k in ("encoder", "decoder", "flops")
-            ]
-            lines.append(
-                f"| {model} | {s.test_set} | {s.metric} | {s.score:.1f} | "
-                f"{' | '.join(sparsity)} | {s.seconds:.1f} | "
-                f"{format_change(s.time_change(), missing='')} |"
-            )
+    for s in scores:
+        words = [
+            _percent(count, s.words)
+            for count in (s.hits, s.substitutions, s.deletions, s.insertions)
+        ]
+        lines.append(
+            f"|{s.test_set}|{s.utterances}|{format_value(s.words, 0)}|"
+            f"{'|'.join(words)}|{s.score:.1f}|"
+            f"{_percent(s.sentence_errors, s.utterances)}|"
+        )
     return lines
+
+
+def _bleu_table(scores: list[DecodeScore]) -> list[str]:
+    """BLEU per ST set, then the sacreBLEU signature(s) of the table."""
+    lines = ["|dataset|Snt|BLEU|", "|---|---|---|"]
+    lines += [f"|{s.test_set}|{s.utterances}|{s.score:.1f}|" for s in scores]
+    signatures = sorted({s.signature for s in scores if s.signature is not None})
+    if signatures:
+        lines += ["", "sacreBLEU signature: `" + "`, `".join(signatures) + "`"]
+    return lines
+
+
+def _speed_table(scores: list[DecodeScore]) -> list[str]:
+    """Per set: its score beside the gate sparsity and the decoding time."""
+    lines = [
+        "| test set | metric | score | enc sparsity | dec sparsity "
+        "| FLOPs sparsity | decode s | time vs dense |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in scores:
+        sparsity = [
+            format_value(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")
+        ]
+        lines.append(
+            f"| {s.test_set} | {s.metric} | {s.score:.1f} | "
+            f"{' | '.join(sparsity)} | {s.seconds:.1f} | "
+            f"{format_change(s.time_change(), missing='')} |"
+        )
+    return lines
+
+
+def _model_section(model: str, scores: list[DecodeScore]) -> list[str]:
+    """One decode dir's WER, BLEU and sparsity / speed tables."""
+    lines = ["", f"## {model}"]
+    for metric, table in (("WER", _wer_table), ("BLEU", _bleu_table)):
+        chosen = [s for s in scores if s.metric == metric]
+        if chosen:
+            lines += ["", f"### {metric}", ""] + table(chosen)
+    return lines + ["", "### Sparsity and speed", ""] + _speed_table(scores)
 
 
 @dataclass
@@ -161,7 +264,11 @@ def plot_tradeoff(
 
 
 def write_report(
-    results: dict[str, list[DecodeScore]], out_dir: Path, dense: str, command: str
+    results: dict[str, list[DecodeScore]],
+    out_dir: Path,
+    dense: str,
+    command: str,
+    decode_options: Optional[dict[str, str]] = None,
 ) -> Path:
     """Write ``RESULTS.md``, ``results.json``, one heatmap per gated model and,
     for two or more gated models, the trade-off curve ``tradeoff.png``.
@@ -171,26 +278,27 @@ def write_report(
         out_dir: where the files go.
         dense: the name in ``results`` of the dense reference decoding.
         command: the command that wrote the report (shown in it).
+        decode_options: model dir name -> the options its test sets were
+            decoded with (shown under Environments; none: left out).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "# RESULTS",
+    lines = ["# RESULTS", ""] + _environments(decode_options or {})
+    lines += [
         "",
-        f"Written by `{command}`. WER (%) on ASR test sets, sacreBLEU on ST sets;",
+        f"Written by `{command}`. WER tables in sclite's columns: Snt sentences,",
+        "Wrd reference words; Corr, Sub, Del, Ins and Err (= WER) in % of the",
+        "reference words; S.Err = % of sentences with any error; BLEU = sacreBLEU;",
+        "both on normalised text (no special tokens or punctuation, lower case).",
         "sparsity = fraction of closed gates (FLOPs: fraction of gateable FLOPs);",
         "decode s = total beam-search seconds over the set, measured in this run;",
         "time vs dense = change of decode s against the dense reference's decoding",
         "of the same set (the recipe decodes it interleaved with each gated model,",
         f"in the same processes; quality is compared with {dense}).",
-        "",
     ]
-    lines += _table(results)
+    for model, scores in results.items():
+        lines += _model_section(model, scores)
     summaries = {model: summarize_model(scores) for model, scores in results.items()}
     lines += ["", "## Averages", ""] + _summary_table(summaries)
-    signatures = {s.signature for scores in results.values() for s in scores}
-    signatures.discard(None)
-    if signatures:
-        lines += ["", "sacreBLEU signature: `" + "`, `".join(sorted(signatures)) + "`"]
     gated = {
         model: summary
         for model, summary in summaries.items()

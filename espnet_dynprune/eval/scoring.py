@@ -1,12 +1,15 @@
 """Scores of decoded test sets: WER (ASR), BLEU (ST), gate sparsity, speed.
 
 WER uses ``jiwer`` after ESPnet-style normalisation (special tokens removed,
-lower case, punctuation dropped); BLEU is ``sacrebleu``'s corpus BLEU on the
-same normalised text, with its signature reported.
+lower case, punctuation dropped), with sclite's breakdown (hits, substitutions,
+deletions, insertions, sentences with an error) kept for ESPnet's WER tables;
+BLEU is ``sacrebleu``'s corpus BLEU on the same normalised text, with its
+signature reported.
 """
 
 import json
 import re
+import shlex
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,7 @@ __all__ = [
     "format_change",
     "format_value",
     "normalize",
+    "read_decode_options",
     "read_gates",
     "read_kaldi_text",
     "score_decode_dir",
@@ -29,6 +33,7 @@ __all__ = [
 
 _SPECIAL = re.compile(r"<[^<>\s]+>")
 _PUNCTUATION = str.maketrans("", "", string.punctuation.replace("'", ""))
+_DECODER = re.compile(r"(^|[./])s2t_inference(\.py)?$")
 
 
 def normalize(text: str) -> str:
@@ -75,6 +80,15 @@ class DecodeScore:
     dense_seconds: Optional[float] = None
     """Decode seconds of the dense reference on the same set (gated models only):
     the recipe decodes it interleaved with the gated model, in the same processes."""
+    words: Optional[int] = None
+    """Reference words of a WER set; this and the counts below (sclite's) are
+    None for BLEU sets and in results.json files written before they existed."""
+    hits: Optional[int] = None
+    substitutions: Optional[int] = None
+    deletions: Optional[int] = None
+    insertions: Optional[int] = None
+    sentence_errors: Optional[int] = None
+    """Utterances whose hypothesis has any substitution, deletion or insertion."""
 
     def time_change(self) -> Optional[float]:
         """Relative change of decode time against ``dense_seconds`` (-0.3: 30% less)."""
@@ -106,6 +120,71 @@ def _decode_seconds(decode_dir: Path) -> float:
     return float(json.loads((decode_dir / "timing.json").read_text())["seconds"])
 
 
+def _decoder_options(line: str) -> Optional[list[str]]:
+    """The options of an ``s2t_inference`` command line; None if it is not one.
+
+    Matches both the job log's ``# python -m ...s2t_inference`` header and the
+    ``.../s2t_inference.py`` command line the program itself logs first.
+    """
+    try:
+        words = shlex.split(line.removeprefix("# "))
+    except ValueError:  # unbalanced quotes: not a command line
+        return None
+    for index, word in enumerate(words):
+        if _DECODER.search(word):
+            return words[index + 1 :]
+    return None
+
+
+def _without_decode_list(options: list[str]) -> list[str]:
+    """``options`` less ``--decode_list FILE`` (each job decodes its own list)."""
+    kept = []
+    words = iter(options)
+    for word in words:
+        if word == "--decode_list":
+            next(words, None)
+        elif not word.startswith("--decode_list="):
+            kept.append(word)
+    return kept
+
+
+def read_decode_options(model_dir: Path) -> Optional[str]:
+    """The options recipe stage 6 decoded ``model_dir``'s test sets with.
+
+    They come from the command line at the top of the first job log,
+    ``<model_dir>/decode_lists/decode.<job>.log``, less ``--decode_list`` (the
+    job's own share of the sets).
+
+    Returns:
+        The options, shell-quoted, or None if no log holds a decoding command
+        (stage 6 deletes the logs whenever it runs, even with nothing to decode).
+    """
+    for log in sorted((model_dir / "decode_lists").glob("decode.*.log")):
+        with log.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                options = _decoder_options(line.strip())
+                if options is not None:
+                    return shlex.join(_without_decode_list(options))
+    return None
+
+
+def _wer(ref_list: list[str], hyp_list: list[str]) -> tuple[float, dict[str, int]]:
+    """WER (%) and sclite's counts, as :class:`DecodeScore` fields, of the
+    hypotheses: one alignment gives both, so the breakdown adds up to the WER."""
+    words = jiwer.process_words(ref_list, hyp_list)
+    return 100 * words.wer, {
+        "words": words.hits + words.substitutions + words.deletions,
+        "hits": words.hits,
+        "substitutions": words.substitutions,
+        "deletions": words.deletions,
+        "insertions": words.insertions,
+        "sentence_errors": sum(
+            any(chunk.type != "equal" for chunk in chunks)
+            for chunks in words.alignments
+        ),
+    }
+
+
 def score_decode_dir(
     decode_dir: Path,
     data_dir: Path,
@@ -133,8 +212,10 @@ def score_decode_dir(
     ref_list = [normalize(refs[k]) for k in keys]
     hyp_list = [normalize(hyps[k]) for k in keys]
     task = _task_of(refs)
+    counts: dict[str, int] = {}
     if task == "asr":
-        metric, value, signature = "WER", 100 * jiwer.wer(ref_list, hyp_list), None
+        value, counts = _wer(ref_list, hyp_list)
+        metric, signature = "WER", None
     else:
         bleu = sacrebleu.metrics.BLEU()
         metric = "BLEU"
@@ -149,6 +230,7 @@ def score_decode_dir(
         seconds=_decode_seconds(decode_dir),
         signature=signature,
         dense_seconds=None if dense_dir is None else _decode_seconds(dense_dir),
+        **counts,
     )
     gates_file = decode_dir / "1best_recog" / "gates"
     if gates_file.exists():

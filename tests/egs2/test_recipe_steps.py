@@ -4,19 +4,24 @@ import json
 import subprocess
 import sys
 
+import espnet
+import jiwer
 import numpy as np
 import pytest
 import sentencepiece as spm
 import soundfile as sf
+import torch
 
+import espnet_dynprune
 from espnet_dynprune.bin.score import dense_reference
-from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.data.check_data import check_data_dir
 from espnet_dynprune.data.token_list import build_token_list
 from espnet_dynprune.eval.report import write_report
 from espnet_dynprune.eval.scoring import (
     DecodeScore,
     normalize,
+    read_decode_options,
     read_gates,
     score_decode_dir,
 )
@@ -76,7 +81,7 @@ def test_read_mono_audio_names_the_file_and_the_fault(tmp_path):
     sf.write(tmp_path / "stereo.wav", np.zeros((160, 2), dtype="float32"), 16000)
     sf.write(tmp_path / "slow.wav", np.zeros(160, dtype="float32"), 8000)
     for name, fault in faults.items():
-        with pytest.raises(AudioDecodeError, match=fault) as error:
+        with pytest.raises(AudioReadError, match=fault) as error:
             read_mono_audio(tmp_path / name, 16000)
         assert str(tmp_path / name) in str(error.value)
 
@@ -171,7 +176,10 @@ def test_scores_bleu_sparsity_and_report(tmp_path):
     assert read_gates(decode / "1best_recog" / "gates")["decoder"].shape == (2, 2, 3)
     report = write_report({"m/decode_predicted": [score]}, tmp_path / "r", "x", "cmd")
     text = report.read_text()
-    assert "| m/decode_predicted | test_deu_st_eng | BLEU | 100.0 |" in text
+    assert "## m/decode_predicted\n\n### BLEU\n" in text
+    assert "|dataset|Snt|BLEU|\n|---|---|---|\n|test_deu_st_eng|2|100.0|" in text
+    assert f"sacreBLEU signature: `{score.signature}`" in text
+    assert "| test_deu_st_eng | BLEU | 100.0 | 0.06 | 0.42 | 0.22 | 2.0 |  |" in text
     assert "![gates of m/decode_predicted](gates_m_decode_predicted.png)" in text
     assert (tmp_path / "r" / "gates_m_decode_predicted.png").stat().st_size > 0
 
@@ -245,6 +253,99 @@ def test_wer_and_missing_hypotheses(tmp_path):
         score_decode_dir(_decode_dir(tmp_path / "d2", {"u9": "x"}), data)
 
 
+WER_UTTS = {  # reference (as in data/text), hypothesis (as decoded)
+    "u1": ("<eng><asr><notimestamps> the cat sat on the mat", "the dog sat on mat"),
+    "u2": ("<eng><asr><notimestamps> a small dog", "a small dog barks"),
+    "u3": ("<eng><asr><notimestamps> hello world", "Hello, World!"),
+}
+
+
+def test_wer_breakdown_counts_each_error_once(tmp_path):
+    data = write_dir(tmp_path / "data" / "test_eng_asr", WER_UTTS, audio=False)
+    hyps = {key: hyp for key, (_, hyp) in WER_UTTS.items()}
+    score = score_decode_dir(_decode_dir(tmp_path / "d", hyps), data)
+    # u1: cat -> dog (substitution), the second "the" missing (deletion);
+    # u2: "barks" added (insertion); u3: equal once normalised
+    counts = (score.words, score.hits, score.substitutions, score.deletions)
+    assert counts == (6 + 3 + 2, 4 + 3 + 2, 1, 1)
+    assert (score.insertions, score.sentence_errors) == (1, 2)
+    assert score.score == pytest.approx(100 * 3 / 11)
+    refs = [normalize(ref) for ref, _ in WER_UTTS.values()]
+    assert score.score == 100 * jiwer.wer(refs, [normalize(h) for h in hyps.values()])
+    text = write_report({"m/decode_dense": [score]}, tmp_path / "r", "x", "c")
+    corr, sub, delete, ins = (100 * n / 11 for n in (9, 1, 1, 1))
+    row = f"|test_eng_asr|3|11|{corr:.1f}|{sub:.1f}|{delete:.1f}|{ins:.1f}|"
+    assert f"{row}{score.score:.1f}|{100 * 2 / 3:.1f}|" in text.read_text()
+
+
+def test_report_starts_with_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not a git checkout: no hash, no failure
+    model_dir = tmp_path / "exp" / "g1"
+    log = model_dir / "decode_lists" / "decode.1.log"
+    log.parent.mkdir(parents=True)
+    command = (
+        "python -m espnet_dynprune.bin.s2t_inference --s2t_train_config c.yaml "
+        f"--decode_list {log.parent}/decode.1.list --beam_size 5"
+    )
+    log.write_text(f"# {command}\n# started at now\n{sys.executable} {command}\n")
+    options = read_decode_options(model_dir)
+    assert options == "--s2t_train_config c.yaml --beam_size 5"
+    assert read_decode_options(tmp_path / "exp" / "g2") is None  # no logs
+    results = {"g1/decode_dense": _scores(10.0, 4.0, None)}
+    text = write_report(
+        results, tmp_path / "r", "g1/decode_dense", "cmd", {"g1": options}
+    ).read_text()
+    python = sys.version.replace("\n", " ")
+    for line in (
+        "# RESULTS\n\n## Environments\n- date: `",
+        f"\n- python version: `{python}`\n",
+        f"\n- espnet version: `espnet {espnet.__version__}`\n",
+        f"\n- pytorch version: `pytorch {torch.__version__}`\n",
+        f"\n- espnet_dynprune version: `espnet_dynprune {espnet_dynprune.__version__}`",
+        f" CPUs, torch threads: {torch.get_num_threads()}\n",
+        "\n- decoding options of g1: `--s2t_train_config c.yaml --beam_size 5`\n",
+        "\nWritten by `cmd`.",
+        "\n## g1/decode_dense\n\n### WER\n\n"
+        "|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|\n",
+        "\n### Sparsity and speed\n",
+        "\n## Averages\n",
+    ):
+        assert line in text, line
+    assert "Git hash" not in text
+
+
+def test_report_names_the_git_commit_of_a_checkout(tmp_path):
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    if head.returncode != 0:
+        pytest.skip("the tests do not run in a git checkout")
+    results = {"g1/decode_dense": _scores(10.0, 4.0, None)}
+    text = write_report(results, tmp_path, "g1/decode_dense", "cmd").read_text()
+    assert f"- Git hash: `{head.stdout.strip()}`\n  - Commit date: `" in text
+
+
+def test_results_without_wer_counts_still_load_and_report(tmp_path):
+    entry = {  # a results.json entry written before the WER counts existed
+        "test_set": "test_eng_asr",
+        "task": "asr",
+        "utterances": 60,
+        "metric": "WER",
+        "score": 9.822646657571624,
+        "seconds": 16.5,
+        "signature": None,
+        "sparsity": {},
+        "open_rate": {},
+        "dense_seconds": None,
+    }
+    score = DecodeScore(**entry)
+    assert score.words is None and score.sentence_errors is None
+    text = write_report({"m/decode_dense": [score]}, tmp_path, "m/decode_dense", "")
+    assert "|test_eng_asr|60|-|-|-|-|-|9.8|-|" in text.read_text()
+    saved = json.loads((tmp_path / "results.json").read_text())["m/decode_dense"][0]
+    assert DecodeScore(**saved) == score
+
+
 def test_merge_decode_concatenates_jobs_of_each_set(tmp_path):
     sets = [tmp_path / "decode_dense" / "a", tmp_path / "decode_predicted" / "a"]
     for number, decode_dir in enumerate(sets):
@@ -288,7 +389,7 @@ def test_decode_list_lines_are_checked(tmp_path):
     )
     for line, error in (
         (f"out/a {wav_scp} - deu st_eng", "expected 'OUTPUT_DIR"),
-        (f"out/a {wav_scp} - deu st_eng sparse", "gate mode 'sparse'"),
+        (f"out/a {wav_scp} - deu st_eng sparse", "gate.mode .*'sparse'"),
         (f"out/a {wav_scp} missing.keys deu asr dense", "no such file missing.keys"),
     ):
         bad = tmp_path / "bad.list"
