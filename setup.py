@@ -10,6 +10,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["espnet_dynprune", "espnet_dynprune.*"]),
+    package_data={"espnet_dynprune.data.synth": ["lexicon_tables/*.tsv"]},
     python_requires=">=3.10,<3.12",
     install_requires=[
         "espnet>=202412,<=202511",

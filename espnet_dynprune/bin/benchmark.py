@@ -45,7 +45,7 @@ from typing import Optional
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.benchmark import (
     SAMPLE_RATE,
     SHAPES,
@@ -250,7 +250,7 @@ def main() -> None:
     if args.wav is not None:
         try:
             speech = torch.from_numpy(read_mono_audio(args.wav, SAMPLE_RATE))[None]
-        except AudioDecodeError as error:
+        except AudioReadError as error:
             parser.exit(1, f"{parser.prog}: error: {error}\n")
         args.seconds = speech.size(1) / SAMPLE_RATE
     machine = (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.probe_encoder import probe_encoder
 from espnet_dynprune.eval.scoring import read_kaldi_text
 from espnet_dynprune.inference.speech2text import load_s2t_model
@@ -35,7 +35,7 @@ def _read_batch(wav_scp: Path, num_utts: int, samples: int, fs: int) -> torch.Te
     for key, path in list(read_kaldi_text(wav_scp).items())[:num_utts]:
         try:
             audio = read_mono_audio(path, fs)
-        except AudioDecodeError as error:
+        except AudioReadError as error:
             raise ValueError(f"{wav_scp}: {key}: {error}") from error
         row = torch.zeros(samples)
         row[: min(samples, audio.size)] = torch.from_numpy(audio[:samples])

@@ -2,8 +2,9 @@
 
 :func:`read_mono_audio` reads the recipe's audio (WAV, FLAC, ...) with
 soundfile and checks it is non-empty mono at the expected rate.
-:func:`decode_audio` decodes compressed audio (m4a/AAC, mp3, ...) to 16 kHz mono
-with FFmpeg.
+:func:`read_compressed_audio` reads compressed audio (m4a/AAC, mp3, ...) as
+mono at a given rate (16 kHz by default), decoding it with FFmpeg. Both raise
+:class:`AudioReadError`.
 
 Europarl-ST ships its talks as ``.m4a`` (AAC in MP4). soundfile (libsndfile) reads
 WAV, FLAC, OGG and MP3 but not AAC; ``torchaudio.load`` needs TorchCodec,
@@ -14,65 +15,67 @@ FFmpeg; its resampler converts to 16 kHz mono float32.
 
 import logging
 from pathlib import Path
-from typing import List, Union
+from typing import Union
 
 import numpy as np
 import soundfile as sf
 
-__all__ = ["AudioDecodeError", "decode_audio", "read_mono_audio"]
+__all__ = ["AudioReadError", "read_compressed_audio", "read_mono_audio"]
 
 logger = logging.getLogger(__name__)
 
 
-class AudioDecodeError(ValueError):
-    """An audio file cannot be decoded; the message names the file."""
+class AudioReadError(ValueError):
+    """An audio file cannot be read or is unusable; the message names the file."""
 
 
 def read_mono_audio(path: Union[str, Path], sample_rate: int) -> np.ndarray:
     """Float32 samples of a non-empty mono audio file at ``sample_rate``.
 
     Raises:
-        AudioDecodeError: the file cannot be read, or is empty, multi-channel
+        AudioReadError: the file cannot be read, or is empty, multi-channel
             or at another rate (the message names the file).
     """
     try:
         audio, rate = sf.read(path, dtype="float32")
     except Exception as error:  # soundfile raises several types
-        raise AudioDecodeError(f"{path}: cannot read audio ({error})") from error
+        raise AudioReadError(f"{path}: cannot read audio ({error})") from error
     if rate != sample_rate or audio.ndim != 1:
-        raise AudioDecodeError(
+        raise AudioReadError(
             f"{path}: {rate} Hz audio with shape {audio.shape}; expected mono "
             f"{sample_rate} Hz"
         )
     if audio.size == 0:
-        raise AudioDecodeError(f"{path}: empty audio")
+        raise AudioReadError(f"{path}: empty audio")
     return audio
 
 
-def decode_audio(path: Union[str, Path], sample_rate: int = 16000) -> np.ndarray:
+def read_compressed_audio(
+    path: Union[str, Path], sample_rate: int = 16000
+) -> np.ndarray:
     """The whole file as mono float32 samples at ``sample_rate``.
 
     Raises:
-        AudioDecodeError: missing file, no audio stream, or a decoder error.
+        AudioReadError: missing file, no audio stream, or a decoder error.
     """
     import av  # FFmpeg bindings; imported here so that other modules need not
 
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
-                raise AudioDecodeError(f"{path}: no audio stream")
+                raise AudioReadError(f"{path}: no audio stream")
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-            chunks: List[np.ndarray] = []
+            chunks: list[np.ndarray] = []
             for frame in container.decode(stream):
                 chunks += [f.to_ndarray()[0] for f in resampler.resample(frame)]
             chunks += [f.to_ndarray()[0] for f in resampler.resample(None)]
-    except AudioDecodeError:
+    except AudioReadError:
         raise
     except (av.FFmpegError, OSError) as error:
-        raise AudioDecodeError(f"{path}: cannot decode audio ({error})") from error
+        raise AudioReadError(f"{path}: cannot decode audio ({error})") from error
     if not chunks:
-        raise AudioDecodeError(f"{path}: no audio samples")
+        raise AudioReadError(f"{path}: no audio samples")
     audio = np.concatenate(chunks).astype(np.float32, copy=False)
     logger.debug("decoded %s: %.1f s", path, len(audio) / sample_rate)
     return audio

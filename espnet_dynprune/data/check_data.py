@@ -6,9 +6,8 @@ stage can be fixed and re-run.
 
 import re
 from pathlib import Path
-from typing import Dict, List
 
-from espnet_dynprune.data.audio import AudioDecodeError, read_mono_audio
+from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.data.kaldi_dir import WORD_BOUNDS, word_bounds_problem
 
 __all__ = ["check_data_dir"]
@@ -27,7 +26,7 @@ def _entries(path: Path) -> dict:
     return entries
 
 
-def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
+def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> list[str]:
     """All problems of one data directory (an empty list when it is usable)."""
     problems = []
     missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
@@ -53,7 +52,7 @@ def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
     for key, (number, path) in files["wav.scp"].items():
         try:
             lengths[key] = read_mono_audio(path, sample_rate).size
-        except AudioDecodeError as error:
+        except AudioReadError as error:
             problems.append(f"{data_dir}/wav.scp:{number}: {key}: {error}")
     if (data_dir / WORD_BOUNDS).is_file():
         problems += _word_bound_problems(data_dir, files["text_ctc"], lengths)
@@ -61,8 +60,8 @@ def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> List[str]:
 
 
 def _word_bound_problems(
-    data_dir: Path, transcripts: dict, lengths: Dict[str, int]
-) -> List[str]:
+    data_dir: Path, transcripts: dict, lengths: dict[str, int]
+) -> list[str]:
     """``word_bounds``: per utterance of ``text_ctc``, one ordered (start, end)
     sample pair per word, inside the audio."""
     bounds = _entries(data_dir / WORD_BOUNDS)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from espnet_dynprune.data.audio import decode_audio
+from espnet_dynprune.data.audio import read_compressed_audio
 from espnet_dynprune.data.kaldi_dir import KaldiEntry, write_data_dir
 from espnet_dynprune.data.languages import ENGLISH, TaskPair
 
@@ -121,7 +121,9 @@ def _write_segments(
         pending = [s for s in talk_segments if not _flac(out_dir, s).is_file()]
         audio = None
         if pending:
-            audio = decode_audio(root / src / "audios" / f"{audio_id}.m4a", SAMPLE_RATE)
+            audio = read_compressed_audio(
+                root / src / "audios" / f"{audio_id}.m4a", SAMPLE_RATE
+            )
             out_dir.mkdir(parents=True, exist_ok=True)
         for segment in talk_segments:
             path = _flac(out_dir, segment)

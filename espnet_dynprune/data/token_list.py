@@ -8,8 +8,8 @@ sentencepiece vocabulary, then ``<sos>``, ``<eos>``, ``<sop>``.
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Sequence, Tuple
 
 import sentencepiece as spm
 
@@ -21,13 +21,13 @@ _PREFIX = re.compile(r"^(<[a-z]{3}>)(<(?:asr|st_[a-z]{3})>)")
 logger = logging.getLogger(__name__)
 
 
-def time_symbols(speech_length: float, resolution: float) -> List[str]:
+def time_symbols(speech_length: float, resolution: float) -> list[str]:
     """Timestamp tokens ``<0.00>`` ... ``<speech_length>`` (contiguous, in order)."""
     steps = int(round(speech_length / resolution))
     return [f"<{i * resolution:.2f}>" for i in range(steps + 1)]
 
 
-def context_symbols(text_file: Path) -> Tuple[List[str], List[str]]:
+def context_symbols(text_file: Path) -> tuple[list[str], list[str]]:
     """Language and task symbols used by a Kaldi ``text`` file of S2T targets.
 
     Raises:
@@ -46,7 +46,7 @@ def context_symbols(text_file: Path) -> Tuple[List[str], List[str]]:
     return sorted(languages), sorted(tasks)
 
 
-def _targets(text_file: Path) -> List[str]:
+def _targets(text_file: Path) -> list[str]:
     """Text after ``<notimestamps>`` (or after the prefix) of each line."""
     out = []
     for line in text_file.read_text(encoding="utf-8").splitlines():
@@ -62,7 +62,7 @@ def build_token_list(
     speech_length: float,
     resolution: float,
     extra_languages: Sequence[str] = (),
-) -> Tuple[Path, Path]:
+) -> tuple[Path, Path]:
     """Train the BPE model on targets and source transcripts; write ``tokens.txt``.
 
     Args:

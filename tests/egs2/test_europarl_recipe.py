@@ -20,7 +20,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from espnet_dynprune.data.audio import AudioDecodeError
+from espnet_dynprune.data.audio import AudioReadError
 from espnet_dynprune.data.europarl_st import prepare_europarl_st
 from espnet_dynprune.data.token_list import build_token_list
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
@@ -173,7 +173,7 @@ def test_undecodable_talk_is_named(tmp_path):
     corpus = make_corpus(tmp_path / "v1.1", langs=("de",))
     broken = next((corpus / "de" / "audios").glob("*.m4a"))
     broken.write_bytes(b"\0" * 100)
-    with pytest.raises(AudioDecodeError, match=str(broken)):
+    with pytest.raises(AudioReadError, match=str(broken)):
         prepare_europarl_st(corpus, tmp_path / "data", langs=["de"])
 
 

@@ -30,16 +30,6 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from espnet_dynprune.data.synth.augment import (
-    NOISE_KINDS,
-    loud_span,
-    make_babble_bank,
-    make_noise,
-    mix_at_snr,
-    pcm_to_float,
-    resample,
-    scale_to_peak,
-)
 from espnet_dynprune.data.kaldi_dir import KaldiEntry, write_data_dir
 from espnet_dynprune.data.languages import (
     ENGLISH,
@@ -49,6 +39,16 @@ from espnet_dynprune.data.languages import (
     TaskPair,
     check_languages,
     task_pairs,
+)
+from espnet_dynprune.data.synth.augment import (
+    NOISE_KINDS,
+    loud_span,
+    make_babble_bank,
+    make_noise,
+    mix_at_snr,
+    pcm_to_float,
+    resample,
+    scale_to_peak,
 )
 from espnet_dynprune.data.synth.sentences import render, sample_meaning
 from espnet_dynprune.data.synth.tts import (
