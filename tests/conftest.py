@@ -1,13 +1,17 @@
-"""Shared fixtures: tiny stock and gated S2T models with the same weights."""
+"""Shared fixtures: tiny stock and gated S2T models with the same weights, eSpeak NG."""
 
 import pytest
 import torch
 
+from espnet_dynprune.data.synth.tts import (
+    EspeakNotFoundError,
+    Synthesizer,
+    load_synthesizer,
+)
 from espnet_dynprune.io.locate import CACHE_ENV
 
-from helpers.model_factory import build_s2t
-
 from helpers.model_factory import MODEL_CONF as BOTH_PARTS
+from helpers.model_factory import build_s2t
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,3 +47,12 @@ def speech() -> torch.Tensor:
 @pytest.fixture()
 def speech_lengths() -> torch.Tensor:
     return torch.tensor([8000, 6400])
+
+
+@pytest.fixture(scope="session")
+def synthesizer() -> Synthesizer:
+    """The eSpeak NG backend; skips only if eSpeak NG cannot be loaded at all."""
+    try:
+        return load_synthesizer()
+    except EspeakNotFoundError as error:
+        pytest.skip(f"eSpeak NG cannot be loaded: {error}")

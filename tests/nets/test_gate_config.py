@@ -101,7 +101,8 @@ def test_parts_not_targets_fix_the_predictor_shape():
 
 def test_config_without_parts_gates_the_parts_with_targets(caplog):
     """Configs written before ``parts`` existed load as they did, with a hint."""
-    legacy = build_s2t(gated=True, model_conf={"sparsity_conf": {"decoder_target": 0.5}})
+    legacy_conf = {"sparsity_conf": {"decoder_target": 0.5}}
+    legacy = build_s2t(gated=True, model_conf=legacy_conf)
     assert legacy.gating.parts == ("decoder",)
     assert "add 'parts: ['decoder']' to gate_predictor_conf" in caplog.text
     explicit = build_s2t(
