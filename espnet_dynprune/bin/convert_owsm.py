@@ -27,10 +27,10 @@ from pathlib import Path
 import yaml
 
 from espnet_dynprune.bin.make_gated_config import add_parts_option, parse_target
+from espnet_dynprune.io.package import read_yaml_mapping
 from espnet_dynprune.packaging.convert_owsm import convert_checkpoint
 from espnet_dynprune.packaging.pretrained import (
     localize_assets,
-    read_yaml,
     resolve_source,
 )
 from espnet_dynprune.tasks.gated_config import apply_gate_options
@@ -63,9 +63,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
 
     source = resolve_source(args.source, args.model_file, args.revision)
-    stock = localize_assets(read_yaml(source.config), source, args.out_dir)
+    stock = localize_assets(read_yaml_mapping(source.config), source, args.out_dir)
     _write_yaml(stock, args.out_dir / STOCK_CONFIG)
-    options = read_yaml(args.gate_conf) if args.gate_conf is not None else {}
+    options = read_yaml_mapping(args.gate_conf) if args.gate_conf is not None else {}
     gated = apply_gate_options(
         stock, options, args.encoder_target, args.decoder_target, args.parts
     )

@@ -29,6 +29,7 @@ from espnet_dynprune.eval.scoring import (  # noqa: E402
     DecodeScore,
     format_change,
     format_value,
+    sparsity_cells,
     summarize,
 )
 from espnet_dynprune.nets.gate_contract import DECODER_MODULES, ENCODER_MODULES  # noqa: E402
@@ -161,9 +162,7 @@ def _speed_table(scores: list[DecodeScore]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
-        sparsity = [
-            format_value(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")
-        ]
+        sparsity = sparsity_cells(s)
         lines.append(
             f"| {s.test_set} | {s.metric} | {s.score:.1f} | "
             f"{' | '.join(sparsity)} | {s.seconds:.1f} | "

@@ -28,6 +28,7 @@ __all__ = [
     "read_gates",
     "read_kaldi_text",
     "score_decode_dir",
+    "sparsity_cells",
     "summarize",
 ]
 
@@ -100,6 +101,12 @@ class DecodeScore:
 def format_value(value: Optional[float], digits: int = 1) -> str:
     """A score, sparsity or time for a Markdown table; ``-`` if missing."""
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def sparsity_cells(score: DecodeScore) -> list[str]:
+    """Encoder, decoder and FLOPs sparsity of a score as table cells."""
+    parts = ("encoder", "decoder", "flops")
+    return [format_value(score.sparsity.get(part), 2) for part in parts]
 
 
 def format_change(change: Optional[float], missing: str = "-") -> str:

@@ -62,10 +62,15 @@ class PackageInfo:
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML mapping from a file.
+
+    Raises:
+        ValueError: the file does not hold a mapping (names the file).
+    """
     with open(path, encoding="utf-8") as f:
         data = yaml.safe_load(f)
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a YAML mapping")
+        raise ValueError(f"{path}: expected a YAML mapping, got {type(data).__name__}")
     return data
 
 

@@ -12,7 +12,12 @@ from typing import Optional
 
 import yaml
 
-from espnet_dynprune.eval.scoring import DecodeScore, format_change, format_value
+from espnet_dynprune.eval.scoring import (
+    DecodeScore,
+    format_change,
+    format_value,
+    sparsity_cells,
+)
 
 __all__ = ["model_languages", "render_model_card", "select_results"]
 
@@ -78,9 +83,7 @@ def _speed_table(gated: list[DecodeScore]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for s in gated:
-        sparsity = [
-            format_value(s.sparsity.get(k), 2) for k in ("encoder", "decoder", "flops")
-        ]
+        sparsity = sparsity_cells(s)
         lines.append(
             f"| {s.test_set} | {' | '.join(sparsity)} | "
             f"{format_value(s.dense_seconds)} | {s.seconds:.1f} | "

@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
-import yaml
-
 from espnet_dynprune.io.locate import is_archive, locate_package
+from espnet_dynprune.io.package import read_yaml_mapping
 
 __all__ = [
     "RUN_KEYS",
     "SourceModel",
     "localize_assets",
-    "read_yaml",
     "resolve_source",
 ]
 
@@ -84,22 +82,9 @@ class SourceModel:
     roots: list[Path]
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from a file.
-
-    Raises:
-        ValueError: the file does not hold a mapping (names the file).
-    """
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a YAML mapping, got {type(data).__name__}")
-    return data
-
-
 def _from_meta(root: Path) -> SourceModel:
     """The S2T config and weights named by ``root/meta.yaml``."""
-    meta = read_yaml(root / "meta.yaml")
+    meta = read_yaml_mapping(root / "meta.yaml")
     try:
         model_file = meta["files"]["s2t_model_file"]
         config = meta["yaml_files"]["s2t_train_config"]
