@@ -3,7 +3,7 @@
 Usage:
     python -m espnet_dynprune.bin.convert_owsm SOURCE OUT_DIR \
         [--model_file exp/x/valid.acc.ave.pth] [--revision REV] \
-        [--gate_conf conf/owsm_v3.1/gate_only.yaml] \
+        [--gate_conf egs2/europarl_st/s2t1/conf/gate.yaml] \
         [--parts decoder] [--encoder_target none] [--decoder_target 0.5]
 
 SOURCE is a Hugging Face Hub id (``espnet/owsm_v3.1_ebf``), a packed ``.zip``,

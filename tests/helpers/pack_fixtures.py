@@ -6,9 +6,10 @@ are module-scoped, but what they leave behind are files under pytest's session
 temporary directory: :func:`toy` builds the package once per session and every
 later module reuses it instead of training again.
 
-``python tests/pack_fixtures.py MODEL_TAG WAV...`` prints, as one JSON line,
-what :func:`decode` gives for ``Speech2Text.from_pretrained(MODEL_TAG)``: the
-Hub tests run it in a fresh process, with the Hub environment variables set.
+``python -m helpers.pack_fixtures MODEL_TAG WAV...`` (``tests/`` on the path)
+prints, as one JSON line, what :func:`decode` gives for
+``Speech2Text.from_pretrained(MODEL_TAG)``: the Hub tests run it in a fresh
+process, with the Hub environment variables set.
 """
 
 from __future__ import annotations

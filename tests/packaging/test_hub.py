@@ -30,7 +30,7 @@ from helpers.pack_fixtures import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.slow
 
 TOKEN = "hf_test_token_never_shown"
-FIXTURES = Path(__file__).resolve().parents[1] / "helpers" / "pack_fixtures.py"
+TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,12 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         [sys.executable, *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1", **env},
+        env={
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(TESTS_DIR),  # the helpers package
+            **env,
+        },
         check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
@@ -60,7 +65,8 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def _load_and_decode(tag: str, wavs: list[str], env: dict[str, str]) -> list:
-    output = _run([str(FIXTURES), tag, *wavs], env).stdout.splitlines()[-1]
+    output = _run(["-m", "helpers.pack_fixtures", tag, *wavs], env)
+    output = output.stdout.splitlines()[-1]
     return [tuple(item) for item in json.loads(output)]
 
 
