@@ -33,10 +33,7 @@ from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.eval.memory import peak_allocated_bytes
 from espnet_dynprune.inference.batching import encode_grouped
-from espnet_dynprune.inference.export_context import (
-    export_parameter_bytes,
-    load_gated_model,
-)
+from espnet_dynprune.inference.export_context import export_parameter_bytes
 from espnet_dynprune.models.gating import GATE_PREFIX
 from espnet_dynprune.nets.flops import count_flops
 from espnet_dynprune.nets.gate_contract import (
@@ -45,6 +42,7 @@ from espnet_dynprune.nets.gate_contract import (
     GateMask,
 )
 from espnet_dynprune.tasks.gated_config import stock_config
+from espnet_dynprune.tasks.model_files import load_gated_model
 
 __all__ = [
     "SHAPES",

@@ -31,10 +31,10 @@ import torch
 import yaml
 from espnet2.tasks.s2t import S2TTask
 
-from espnet_dynprune.inference.speech2text import load_s2t_model
 from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
+from espnet_dynprune.tasks.model_files import load_gated_model
 
 __all__ = [
     "CONFIG_NAME",
@@ -42,7 +42,6 @@ __all__ = [
     "MODEL_NAME",
     "export_context",
     "export_parameter_bytes",
-    "load_gated_model",
     "pruned_config",
 ]
 
@@ -52,24 +51,6 @@ CONTEXT_NAME = "context.json"
 _GATING_KEYS = ("gate_predictor_conf", "sparsity_conf")
 
 logger = logging.getLogger(__name__)
-
-
-def load_gated_model(
-    config_file: Union[str, Path], model_file: Union[str, Path]
-) -> tuple[dict[str, Any], torch.nn.Module]:
-    """The config of ``config_file`` and its gated model with every weight.
-
-    Raises:
-        ValueError: not a ``model: dynprune`` config, or weights that do not
-            match it (names the file).
-    """
-    config, model = load_s2t_model(config_file, model_file)
-    if config.get("model") != "dynprune":
-        raise ValueError(
-            f"{config_file}: model: {config.get('model')!r}; expected a "
-            "model: dynprune config"
-        )
-    return config, model
 
 
 def _pruned_lists(

@@ -14,14 +14,11 @@ outputs) with three additions:
   Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.io.locate`).
 """
 
-import argparse
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import torch
-import yaml
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
-from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.locate import resolve_pretrained
@@ -29,28 +26,7 @@ from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
 from espnet_dynprune.models.inference_context import GateMode
 
-__all__ = ["Speech2Text", "load_s2t_model"]
-
-
-def load_s2t_model(
-    config_file: Union[Path, str], model_file: Union[Path, str]
-) -> tuple[dict[str, Any], torch.nn.Module]:
-    """A training config and its S2T model (any ``model:``) with every weight.
-
-    Raises:
-        ValueError: weights that do not match the config (names the file).
-    """
-    with open(config_file, encoding="utf-8") as f:
-        config = yaml.safe_load(f)
-    model = S2TTask.build_model(argparse.Namespace(**config))
-    state = load_state_dict_safely(model_file)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"{model_file}: does not match the config: missing {missing[:10]}, "
-            f"unexpected {unexpected[:10]}"
-        )
-    return config, model.eval()
+__all__ = ["Speech2Text"]
 
 
 class Speech2Text(ESPnetSpeech2Text):
