@@ -95,6 +95,10 @@ class _RegisteringLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec):
         return self._loader.create_module(spec)
 
+    def __getattr__(self, name: str):
+        """Everything else (``get_source``, resource readers...) is the loader's."""
+        return getattr(self._loader, name)
+
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         register()
