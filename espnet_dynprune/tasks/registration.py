@@ -16,7 +16,6 @@ This module imports nothing heavy at module level; :func:`register` imports
 ESPnet and the model classes when it runs.
 """
 
-import importlib.abc
 import importlib.machinery
 import sys
 import threading
@@ -86,10 +85,14 @@ def register() -> None:
         _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)
 
 
-class _RegisteringLoader(importlib.abc.Loader):
-    """Runs a task module's own loader, then :func:`register`."""
+class _RegisteringLoader:
+    """Runs a task module's own loader, then :func:`register`.
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    Plain classes (the import protocol is duck-typed): ``importlib.abc`` would
+    cost the package import some 30 ms.
+    """
+
+    def __init__(self, loader) -> None:
         self._loader = loader
 
     def create_module(self, spec: importlib.machinery.ModuleSpec):
@@ -104,7 +107,7 @@ class _RegisteringLoader(importlib.abc.Loader):
         register()
 
 
-class _TaskImportHook(importlib.abc.MetaPathFinder):
+class _TaskImportHook:
     """Finds ESPnet's task modules with the other finders; wraps their loader."""
 
     def find_spec(
