@@ -275,7 +275,7 @@ def test_mismatched_weights_name_the_file(small, base, tmp_path):
 
 def test_hub_id_goes_through_snapshot_download(base, monkeypatch):
     """A repository id is fetched with huggingface_hub (stubbed: no network here)."""
-    from espnet_dynprune.packaging import hub
+    from espnet_dynprune.io import locate
 
     saved, _ = base
     calls = []
@@ -284,7 +284,7 @@ def test_hub_id_goes_through_snapshot_download(base, monkeypatch):
         calls.append((repo_id, revision))
         return str(saved.root)
 
-    monkeypatch.setattr(hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(locate, "snapshot_download", snapshot_download)
     found = resolve_source("espnet/owsm_v3.1_ebf_base", revision="main")
     assert calls == [("espnet/owsm_v3.1_ebf_base", "main")]
     assert found.model_file == saved.root / saved.model_file
