@@ -13,7 +13,8 @@ from pathlib import Path
 
 
 def merge(parts: list[Path], out: Path) -> None:
-    """Concatenate ``1best_recog/*`` files (sorted by id) and sum ``timing.json``."""
+    """Concatenate ``1best_recog/*`` files (sorted by id) and sum ``timing.json``
+    (its decoding options are the parts' own)."""
     best = out / "1best_recog"
     best.mkdir(parents=True, exist_ok=True)
     names = sorted({f.name for part in parts for f in (part / "1best_recog").iterdir()})
@@ -27,7 +28,10 @@ def merge(parts: list[Path], out: Path) -> None:
     timing = {"utterances": 0, "seconds": 0.0}
     for part in parts:
         part_timing = json.loads((part / "timing.json").read_text())
-        timing = {k: timing[k] + part_timing[k] for k in timing}
+        options = part_timing.get("options")
+        timing = {k: timing[k] + part_timing[k] for k in ("utterances", "seconds")}
+    if options is not None:  # one decoding command per set: the parts agree
+        timing["options"] = options
     (out / "timing.json").write_text(json.dumps(timing))
 
 

@@ -27,12 +27,14 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
   layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
 * ``timing.json``: utterances decoded and their total decoding seconds (model
-  loading and audio reading excluded).
+  loading and audio reading excluded), and the command-line options less
+  ``--decode_list`` (what the recipe's report shows as decoding options).
 """
 
 import argparse
 import json
 import logging
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -182,9 +184,14 @@ def _decodings(loop: dict[str, Any], options: dict[str, Any]) -> list[Decoding]:
 
 
 def decode(
-    speech2text: Speech2Text, decoding: Decoding, loop: dict[str, Any], nbest: int
+    speech2text: Speech2Text,
+    decoding: Decoding,
+    loop: dict[str, Any],
+    nbest: int,
+    command_options: str = "",
 ) -> None:
-    """Decode one data set; write ESPnet's output files and ``timing.json``."""
+    """Decode one data set; write ESPnet's output files and ``timing.json``
+    (with ``command_options``, the command line it was decoded with)."""
     speech2text.gate_mode = decoding.gate_mode
     loader = S2TTask.build_streaming_iterator(
         decoding.data_path_and_name_and_type,
@@ -233,7 +240,7 @@ def decode(
                 writer["1best_recog"]["gates"][key] = " ".join(
                     f"{part}={groups}" for part, groups in gates.items()
                 )
-    timing = {"utterances": count, "seconds": seconds}
+    timing = {"utterances": count, "seconds": seconds, "options": command_options}
     (Path(decoding.output_dir) / "timing.json").write_text(json.dumps(timing))
     logging.info(
         "%s: %d utterances (%s %s, %s gates) in %.1f s",
@@ -246,8 +253,14 @@ def decode(
     )
 
 
-def inference(args: argparse.Namespace) -> None:
-    """Decode every utterance of the data set(s) and write ESPnet's output files."""
+def inference(args: argparse.Namespace, command_options: str = "") -> None:
+    """Decode every utterance of the data set(s) and write ESPnet's output files.
+
+    Args:
+        args: the parsed options.
+        command_options: the command-line options recorded in each
+            ``timing.json``.
+    """
     options = vars(args).copy()
     options.pop("config", None)
     loop = {key: options.pop(key) for key in _LOOP_OPTIONS}
@@ -265,7 +278,13 @@ def inference(args: argparse.Namespace) -> None:
     set_all_random_seed(loop["seed"])
     models = _load_models(loop, options, decodings)
     for decoding in decodings:
-        decode(models[decoding.gate_mode], decoding, loop, options["nbest"])
+        decode(
+            models[decoding.gate_mode],
+            decoding,
+            loop,
+            options["nbest"],
+            command_options,
+        )
 
 
 def _load_models(
@@ -305,7 +324,20 @@ def _load_models(
 def main(cmd: Optional[list[str]] = None) -> None:
     """Entry point."""
     print(get_commandline_args(), file=sys.stderr)
-    inference(get_parser().parse_args(cmd))
+    argv = sys.argv[1:] if cmd is None else list(cmd)
+    inference(get_parser().parse_args(argv), shlex.join(_without_decode_list(argv)))
+
+
+def _without_decode_list(argv: list[str]) -> list[str]:
+    """``argv`` less ``--decode_list FILE`` (each job decodes its own list)."""
+    kept = []
+    words = iter(argv)
+    for word in words:
+        if word == "--decode_list":
+            next(words, None)
+        elif not word.startswith("--decode_list="):
+            kept.append(word)
+    return kept
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ the ``decode_dense`` beside it (the recipe decodes both interleaved, in the same
 processes), or, where it has none, with ``--dense``. Writes ``RESULTS.md``,
 ``results.json``, ``gates_<model>.png`` and, for two or more gated models,
 ``tradeoff.png`` into ``--out_dir`` and prints the report. The report's
-environment block names, per model dir, the decoding options read from the
-stage 6 job logs it holds (``decode_lists/decode.*.log``), where there are any.
+environment block names, per model dir, the decoding options that
+``s2t_inference`` recorded in the sets' ``timing.json``.
 """
 
 import argparse
@@ -60,13 +60,12 @@ def dense_reference(decode_dir: Path, dense: Path) -> Optional[Path]:
 
 
 def _decode_options(decode_dirs: list[Path]) -> dict[str, str]:
-    """Model dir name -> the options its sets were decoded with, for the model
-    dirs of ``decode_dirs`` whose stage 6 logs are still there."""
-    found = {}
-    for model_dir in dict.fromkeys(d.parent for d in decode_dirs):
-        options = read_decode_options(model_dir)
+    """Model dir name -> the options its sets were decoded with (where known)."""
+    found: dict[str, str] = {}
+    for decode_dir in decode_dirs:
+        options = read_decode_options(decode_dir)
         if options is not None:
-            found[model_dir.name] = options
+            found.setdefault(decode_dir.parent.name, options)
     return found
 
 

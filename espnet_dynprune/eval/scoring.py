@@ -9,7 +9,6 @@ signature reported.
 
 import json
 import re
-import shlex
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,6 @@ __all__ = [
 
 _SPECIAL = re.compile(r"<[^<>\s]+>")
 _PUNCTUATION = str.maketrans("", "", string.punctuation.replace("'", ""))
-_DECODER = re.compile(r"(^|[./])s2t_inference(\.py)?$")
 
 
 def normalize(text: str) -> str:
@@ -127,51 +125,13 @@ def _decode_seconds(decode_dir: Path) -> float:
     return float(json.loads((decode_dir / "timing.json").read_text())["seconds"])
 
 
-def _decoder_options(line: str) -> Optional[list[str]]:
-    """The options of an ``s2t_inference`` command line; None if it is not one.
-
-    Matches both the job log's ``# python -m ...s2t_inference`` header and the
-    ``.../s2t_inference.py`` command line the program itself logs first.
-    """
-    try:
-        words = shlex.split(line.removeprefix("# "))
-    except ValueError:  # unbalanced quotes: not a command line
-        return None
-    for index, word in enumerate(words):
-        if _DECODER.search(word):
-            return words[index + 1 :]
-    return None
-
-
-def _without_decode_list(options: list[str]) -> list[str]:
-    """``options`` less ``--decode_list FILE`` (each job decodes its own list)."""
-    kept = []
-    words = iter(options)
-    for word in words:
-        if word == "--decode_list":
-            next(words, None)
-        elif not word.startswith("--decode_list="):
-            kept.append(word)
-    return kept
-
-
-def read_decode_options(model_dir: Path) -> Optional[str]:
-    """The options recipe stage 6 decoded ``model_dir``'s test sets with.
-
-    They come from the command line at the top of the first job log,
-    ``<model_dir>/decode_lists/decode.<job>.log``, less ``--decode_list`` (the
-    job's own share of the sets).
-
-    Returns:
-        The options, shell-quoted, or None if no log holds a decoding command
-        (stage 6 deletes the logs whenever it runs, even with nothing to decode).
-    """
-    for log in sorted((model_dir / "decode_lists").glob("decode.*.log")):
-        with log.open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                options = _decoder_options(line.strip())
-                if options is not None:
-                    return shlex.join(_without_decode_list(options))
+def read_decode_options(decode_dir: Path) -> Optional[str]:
+    """The options a decode dir's test sets were decoded with (``s2t_inference``
+    records them in each set's ``timing.json``); None if none records them."""
+    for timing in sorted(decode_dir.glob("*/timing.json")):
+        options = json.loads(timing.read_text()).get("options")
+        if options:
+            return options
     return None
 
 

@@ -1,7 +1,7 @@
 """Decoding with a gated model: ESPnet's ``Speech2Text`` plus ``gate_mode``.
 
 :class:`Speech2Text` is ESPnet's class (same arguments, same beam search, same
-outputs) with three additions:
+outputs) with these additions:
 
 * ``gate_mode``: ``predicted`` (the gate predictor decides per utterance) or
   ``dense`` (every module runs; equals the stock model on the same weights);

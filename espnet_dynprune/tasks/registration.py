@@ -18,7 +18,6 @@ ESPnet and the model classes when it runs.
 
 import importlib.machinery
 import sys
-import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Optional
@@ -40,8 +39,6 @@ DECODER_NAME = "gated_transformer"
 TASK_MODULES = ("espnet2.tasks.s2t", "espnet2.tasks.asr")
 """ESPnet modules whose class choices receive the plugin classes."""
 
-_lock = threading.RLock()
-
 
 def _add(choices, name: str, cls: type) -> None:
     existing = choices.classes.get(name)
@@ -58,31 +55,30 @@ def register() -> None:
 
     Idempotent; imports ESPnet's task modules and the plugin's model classes.
     """
-    with _lock:
-        from espnet2.tasks import asr, s2t
+    from espnet2.tasks import asr, s2t
 
-        from espnet_dynprune.models.dynprune_model import (
-            ESPnetDynPruneASRModel,
-            ESPnetDynPruneS2TModel,
-        )
-        from espnet_dynprune.models.word_aligned_model import (
-            ESPnetWordAlignedS2TModel,
-        )
-        from espnet_dynprune.nets.gated_e_branchformer_encoder import (
-            GatedEBranchformerEncoder,
-        )
-        from espnet_dynprune.nets.gated_transformer_decoder import (
-            GatedTransformerDecoder,
-        )
+    from espnet_dynprune.models.dynprune_model import (
+        ESPnetDynPruneASRModel,
+        ESPnetDynPruneS2TModel,
+    )
+    from espnet_dynprune.models.word_aligned_model import (
+        ESPnetWordAlignedS2TModel,
+    )
+    from espnet_dynprune.nets.gated_e_branchformer_encoder import (
+        GatedEBranchformerEncoder,
+    )
+    from espnet_dynprune.nets.gated_transformer_decoder import (
+        GatedTransformerDecoder,
+    )
 
-        for task, model in (
-            (s2t, ESPnetDynPruneS2TModel),
-            (asr, ESPnetDynPruneASRModel),
-        ):
-            _add(task.model_choices, MODEL_NAME, model)
-            _add(task.encoder_choices, ENCODER_NAME, GatedEBranchformerEncoder)
-            _add(task.decoder_choices, DECODER_NAME, GatedTransformerDecoder)
-        _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)
+    for task, model in (
+        (s2t, ESPnetDynPruneS2TModel),
+        (asr, ESPnetDynPruneASRModel),
+    ):
+        _add(task.model_choices, MODEL_NAME, model)
+        _add(task.encoder_choices, ENCODER_NAME, GatedEBranchformerEncoder)
+        _add(task.decoder_choices, DECODER_NAME, GatedTransformerDecoder)
+    _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)
 
 
 class _RegisteringLoader:
@@ -131,8 +127,7 @@ class _TaskImportHook:
 
 def register_when_tasks_load() -> None:
     """Register now if a task module is loaded, else when the first one loads."""
-    with _lock:
-        if any(name in sys.modules for name in TASK_MODULES):
-            register()
-        elif not any(isinstance(f, _TaskImportHook) for f in sys.meta_path):
-            sys.meta_path.insert(0, _TaskImportHook())
+    if any(name in sys.modules for name in TASK_MODULES):
+        register()
+    elif not any(isinstance(f, _TaskImportHook) for f in sys.meta_path):
+        sys.meta_path.insert(0, _TaskImportHook())

@@ -111,6 +111,8 @@ def test_decode_list_decodes_sets_and_modes_with_one_model_load(
         )
         timing = json.loads((tmp_path / out / "timing.json").read_text())
         assert timing["utterances"] == len(wanted)
+        assert timing["options"].endswith("--beam_size 2")  # no --decode_list
+        assert "--decode_list" not in timing["options"]
 
 
 def test_dense_mode_equals_stock_espnet(corpus, dense_exp, gated_run, tmp_path):

@@ -142,16 +142,17 @@ def test_normalize():
     assert normalize("<eng><asr><notimestamps> Hello, World!") == "hello world"
 
 
-def _decode_dir(path, hyps, gates=None, seconds=2.0):
+def _decode_dir(path, hyps, gates=None, seconds=2.0, options=None):
     (path / "1best_recog").mkdir(parents=True)
     (path / "1best_recog" / "text").write_text(
         "\n".join(f"{k} {v}" for k, v in hyps.items()) + "\n"
     )
     if gates:
         (path / "1best_recog" / "gates").write_text("\n".join(gates) + "\n")
-    (path / "timing.json").write_text(
-        json.dumps({"utterances": len(hyps), "seconds": seconds})
-    )
+    timing = {"utterances": len(hyps), "seconds": seconds}
+    if options is not None:
+        timing["options"] = options
+    (path / "timing.json").write_text(json.dumps(timing))
     return path
 
 
@@ -280,17 +281,13 @@ def test_wer_breakdown_counts_each_error_once(tmp_path):
 
 def test_report_starts_with_the_environment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not a git checkout: no hash, no failure
-    model_dir = tmp_path / "exp" / "g1"
-    log = model_dir / "decode_lists" / "decode.1.log"
-    log.parent.mkdir(parents=True)
-    command = (
-        "python -m espnet_dynprune.bin.s2t_inference --s2t_train_config c.yaml "
-        f"--decode_list {log.parent}/decode.1.list --beam_size 5"
-    )
-    log.write_text(f"# {command}\n# started at now\n{sys.executable} {command}\n")
-    options = read_decode_options(model_dir)
+    decode_dir = tmp_path / "exp" / "g1" / "decode_dense"
+    recorded = "--s2t_train_config c.yaml --beam_size 5"
+    _decode_dir(decode_dir / "test_eng_asr", {"u1": "a"}, options=recorded)
+    options = read_decode_options(decode_dir)
     assert options == "--s2t_train_config c.yaml --beam_size 5"
-    assert read_decode_options(tmp_path / "exp" / "g2") is None  # no logs
+    older = _decode_dir(tmp_path / "exp" / "g2" / "decode_dense" / "t", {"u1": "a"})
+    assert read_decode_options(older.parent) is None  # timing.json without options
     results = {"g1/decode_dense": _scores(10.0, 4.0, None)}
     text = write_report(
         results, tmp_path / "r", "g1/decode_dense", "cmd", {"g1": options}
@@ -351,7 +348,9 @@ def test_merge_decode_concatenates_jobs_of_each_set(tmp_path):
     for number, decode_dir in enumerate(sets):
         for job in (2, 1):
             _decode_dir(
-                decode_dir / "logdir" / f"output.{job}", {f"u{job}": f"t{number}{job}"}
+                decode_dir / "logdir" / f"output.{job}",
+                {f"u{job}": f"t{number}{job}"},
+                options="--beam_size 5" if number else None,
             )
     subprocess.run(
         [sys.executable, "-m", "espnet_dynprune.bin.merge_decode", *map(str, sets)],
@@ -361,7 +360,8 @@ def test_merge_decode_concatenates_jobs_of_each_set(tmp_path):
         merged = (decode_dir / "1best_recog" / "text").read_text().splitlines()
         assert merged == [f"u1 t{number}1", f"u2 t{number}2"]
         timing = json.loads((decode_dir / "timing.json").read_text())
-        assert timing == {"utterances": 2, "seconds": 4.0}
+        recorded = {"options": "--beam_size 5"} if number else {}
+        assert timing == {"utterances": 2, "seconds": 4.0, **recorded}
 
 
 def test_merge_decode_names_a_set_without_outputs(tmp_path):
