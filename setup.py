@@ -11,10 +11,10 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["espnet_dynprune", "espnet_dynprune.*"]),
     package_data={"espnet_dynprune.data.synth": ["lexicon_tables/*.tsv"]},
-    python_requires=">=3.10,<3.12",
+    python_requires=">=3.10,<3.14",
     install_requires=[
-        "espnet>=202412,<=202511",
-        "torch>=2.1,<2.13",
+        "espnet>=202511,<=202611",
+        "torch>=2.1,<2.15",
         "torchaudio>=2.1,<2.12",
         "sentencepiece>=0.2",
         "soundfile>=0.12",
@@ -28,6 +28,8 @@ setup(
         "matplotlib>=3.7",
         "av>=12,<19",
         "huggingface_hub>=1.0,<3",
+        # espnet 202611 made it an extra, but its CTC error-rate path imports it
+        "editdistance>=0.6",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3", "ruff>=0.6"],

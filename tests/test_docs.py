@@ -243,6 +243,8 @@ BENCHMARK_COLUMNS: dict[str, Callable[[dict], str]] = {
     "time -% vs stock": _percent("time_red_vs_stock"),
     "weights MB": lambda row: f"{row['weight_bytes'] / 1e6:.1f}",
     "peak MB": lambda row: f"{row['peak_bytes'] / 1e6:.1f}",
+    "utt/s": lambda row: f"{row['utterances_per_s']:.2f}",
+    "same hyps": lambda row: "yes" if row["same_hypotheses"] else "NO",
 }
 
 

@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "espnet_dynprune"
 # The role folders; what each may import is the table in docs/design.md,
 # checked by tests/test_docs.py.
 FOLDERS = {
+    "compat",
     "io",
     "nets",
     "data",

@@ -27,6 +27,13 @@ encoded one at a time, batched dense, grouped by mask, or mixed in one batch
 model under the same batching. Only the encoder is batched: ESPnet's beam
 search decodes one utterance at a time.
 
+With ``--batch_decode N`` (espnet 202611 and newer), one throughput table per
+shape: N utterances of two contexts (alternating, each with its own joint 50%
+mask) decoded whole (encoder and ``--beams[0]`` beam search over ``--steps``)
+one at a time or together in one multi-utterance beam search, dense and pruned;
+``utt/s`` is utterances per second and ``same hyps`` says whether the batch gave
+the one-at-a-time hypotheses.
+
 With ``--model_dir`` (a trained gated model: ``config.yaml`` and
 ``--model_file``) the table compares, on that model's weights, ``stock``,
 ``dense`` and ``predicted <lang>/<task>``: the gates its (context-only)
@@ -54,7 +61,9 @@ from espnet_dynprune.eval.benchmark import (
     default_settings,
     load_trained,
     measure,
+    measure_batch_decode,
     measure_batched,
+    supports_batch_decode,
 )
 
 _MB = 1e6
@@ -115,6 +124,24 @@ def format_batched_table(rows: list[dict]) -> str:
             f"{r['setting']:<22}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
             f"{100 * r['time_red_vs_dense']:>14.1f}"
             f"{100 * r['flops_red_vs_dense']:>15.1f}{r['peak_bytes'] / _MB:>9.1f}"
+        )
+    return "\n".join(lines)
+
+
+def format_batch_decode_table(rows: list[dict]) -> str:
+    """Plain-text table of the batch-decoding throughput measurement."""
+    header = (
+        f"{'setting':<26}{'time s':>9}{'utt/s':>8}{'x 1 at a time':>15}"
+        f"{'same hyps':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    by_name = {row["setting"]: row for row in rows}
+    for r in rows:
+        single = by_name[r["setting"].replace("batch decode", "1 at a time")]
+        lines.append(
+            f"{r['setting']:<26}{r['time_s']:>9.3f}{r['utterances_per_s']:>8.2f}"
+            f"{single['time_s'] / r['time_s']:>15.2f}"
+            f"{'yes' if r['same_hypotheses'] else 'NO':>11}"
         )
     return "\n".join(lines)
 
@@ -190,6 +217,28 @@ def _run_shapes(args: argparse.Namespace, report: dict) -> None:
             report["batched"].append(
                 {"shape": shape_name, "batch": args.batch, "rows": rows}
             )
+        if args.batch_decode > 0:
+            rows = measure_batch_decode(
+                models["gated"],
+                shape,
+                batch=args.batch_decode,
+                seconds=args.seconds,
+                beam=args.beams[0],
+                steps=args.steps,
+                repeats=args.repeats,
+            )
+            print(
+                f"\n## {shape_name}, decoding {args.batch_decode} utterances of 2 "
+                f"contexts, beam {args.beams[0]}\n{format_batch_decode_table(rows)}"
+            )
+            report["batch_decode"].append(
+                {
+                    "shape": shape_name,
+                    "batch": args.batch_decode,
+                    "beam": args.beams[0],
+                    "rows": rows,
+                }
+            )
 
 
 def main() -> None:
@@ -209,6 +258,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--batch", type=int, default=4, help="utterances of the encoder batch (0: skip)"
+    )
+    parser.add_argument(
+        "--batch_decode",
+        type=int,
+        default=0,
+        help="utterances decoded together in one beam search (0: skip; espnet "
+        ">= 202611)",
     )
     parser.add_argument("--out", default=None, help="write all rows as JSON here")
     parser.add_argument(
@@ -233,6 +289,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.wav is not None and args.model_dir is None:
         parser.error("--wav needs --model_dir")
+    if args.batch_decode > 0 and not supports_batch_decode():
+        parser.error(
+            "--batch_decode needs espnet 202611 or newer (multi-utterance beam search)"
+        )
     if args.short:
         args.shapes, args.beams, args.seconds, args.steps, args.repeats = (
             ["tiny"],
@@ -242,6 +302,7 @@ def main() -> None:
             1,
         )
         args.batch = min(args.batch, 2)
+        args.batch_decode = min(args.batch_decode, 2)
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
     progress = logging.getLogger("espnet_dynprune.eval.benchmark")
     progress.setLevel(logging.INFO)
@@ -263,6 +324,7 @@ def main() -> None:
         "steps": args.steps,
         "results": [],
         "batched": [],
+        "batch_decode": [],
     }
     print(f"# {machine}; {args.seconds:g} s audio, {args.steps} decoding steps")
     if args.model_dir is None:

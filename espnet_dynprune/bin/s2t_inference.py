@@ -41,14 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
-from espnet.utils.cli_utils import get_commandline_args
 from espnet2.bin.s2t_inference import get_parser as espnet_get_parser
 from espnet2.fileio.datadir_writer import DatadirWriter
 from espnet2.tasks.s2t import S2TTask
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.compat.espnet_release import TooShortUttError, get_commandline_args
 from espnet_dynprune.inference.speech2text import Speech2Text
 from espnet_dynprune.models.inference_context import GateMode
 

@@ -19,6 +19,7 @@ grouped by mask (``espnet_dynprune.inference.batching``), or mixed in one batch.
 
 import argparse
 import functools
+import inspect
 import itertools
 import statistics
 import time
@@ -28,9 +29,9 @@ from pathlib import Path
 from typing import Optional, Union
 
 import torch
-from espnet.nets.batch_beam_search import BatchBeamSearch
 from espnet2.tasks.s2t import S2TTask
 
+from espnet_dynprune.compat.espnet_release import BatchBeamSearch
 from espnet_dynprune.eval.memory import peak_allocated_bytes
 from espnet_dynprune.inference.batching import encode_grouped
 from espnet_dynprune.inference.export_context import export_parameter_bytes
@@ -52,8 +53,10 @@ __all__ = [
     "default_settings",
     "load_trained",
     "measure",
+    "measure_batch_decode",
     "measure_batched",
     "pattern_mask",
+    "supports_batch_decode",
 ]
 
 LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
@@ -434,6 +437,110 @@ def measure_batched(
                 "time_s": seconds_taken,
                 "flops": count_flops(run),
                 "peak_bytes": peak_allocated_bytes(run),
+            }
+        )
+        if progress is not None:
+            progress(rows[-1])
+    return rows
+
+
+def supports_batch_decode() -> bool:
+    """Whether ESPnet's ``BatchBeamSearch`` decodes several utterances (202611)."""
+    return "x_lengths" in inspect.signature(BatchBeamSearch.forward).parameters
+
+
+def measure_batch_decode(
+    model: torch.nn.Module,
+    shape: ModelShape,
+    batch: int = 16,
+    seconds: float = 10.0,
+    beam: int = 5,
+    steps: int = 40,
+    repeats: int = 3,
+    progress=None,
+) -> list[dict]:
+    """Whole decoding of ``batch`` utterances of two contexts: throughput.
+
+    Each context has its own joint 50% mask (encoder and decoder). Decoded one
+    utterance at a time, or all together in one multi-utterance beam search
+    (ESPnet 202611's ``BatchBeamSearch``; the decoder spreads each utterance's
+    gates over its hypotheses), dense and pruned.
+
+    Returns:
+        Rows ``{"setting", "time_s", "utterances_per_s", "same_hypotheses"}``;
+        ``same_hypotheses`` compares a batched row with its one-at-a-time row.
+    Raises:
+        RuntimeError: the installed ESPnet decodes one utterance at a time.
+    """
+    if not supports_batch_decode():
+        raise RuntimeError("multi-utterance beam search needs espnet 202611 or newer")
+    encoder = batched_settings(shape)
+    decoder = {
+        context: pattern_mask(shape.decoder_layers, len(DECODER_MODULES), 0.5, seed)
+        for context, seed in (("A", 1), ("B", 4))
+    }
+    order = ["AB"[i % 2] for i in range(batch)]
+    pruned = GateMask(
+        torch.stack([encoder[c] for c in order]),
+        torch.stack([decoder[c] for c in order]),
+    )
+    speech = torch.randn(
+        batch, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(1)
+    )
+    lengths = torch.full((batch,), speech.size(1))
+    search = BatchBeamSearch(
+        scorers={"decoder": model.decoder},
+        weights={"decoder": 1.0},
+        beam_size=beam,
+        vocab_size=model.vocab_size,
+        sos=model.sos,
+        eos=model.eos,
+    )
+
+    def encode(rows: slice, gates: GateMask) -> tuple[torch.Tensor, torch.Tensor]:
+        with model.encoder_gates(
+            None if gates.encoder is None else gates.encoder[rows]
+        ):
+            return model.encode(speech[rows], lengths[rows])
+
+    def decoder_gates(rows: slice, gates: GateMask):
+        return model.decoder_gates(
+            None if gates.decoder is None else gates.decoder[rows]
+        )
+
+    def together(gates: GateMask) -> list[list[int]]:
+        enc, enc_lengths = encode(slice(0, batch), gates)
+        with decoder_gates(slice(0, batch), gates):
+            nbest = search(x=enc, x_lengths=enc_lengths, maxlenratio=-steps)
+        return [hyps[0].yseq.tolist() for hyps in nbest]
+
+    def one_at_a_time(gates: GateMask) -> list[list[int]]:
+        best = []
+        for i in range(batch):
+            enc, _ = encode(slice(i, i + 1), gates)
+            with decoder_gates(slice(i, i + 1), gates):
+                best.append(search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist())
+        return best
+
+    dense = GateMask()
+    ways = {
+        "dense, 1 at a time": lambda: one_at_a_time(dense),
+        "dense, batch decode": lambda: together(dense),
+        "joint 0.5, 1 at a time": lambda: one_at_a_time(pruned),
+        "joint 0.5, batch decode": lambda: together(pruned),
+    }
+    with torch.no_grad():
+        hypotheses = {name: run() for name, run in ways.items()}
+    times = _median_times(list(ways.values()), repeats)
+    rows = []
+    for name, seconds_taken in zip(ways, times, strict=True):
+        single = name.replace("batch decode", "1 at a time")
+        rows.append(
+            {
+                "setting": name,
+                "time_s": seconds_taken,
+                "utterances_per_s": batch / seconds_taken,
+                "same_hypotheses": hypotheses[name] == hypotheses[single],
             }
         )
         if progress is not None:

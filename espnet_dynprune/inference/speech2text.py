@@ -11,15 +11,20 @@ outputs) with these additions:
 * ``last_gates`` / :meth:`active_modules` report which modules ran for the last
   utterance;
 * :meth:`Speech2Text.from_pretrained` loads a packed model from the Hugging Face
-  Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.io.locate`).
+  Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.io.locate`);
+* :meth:`Speech2Text.batch_decode` (espnet 202611 and newer) takes one
+  ``lang_sym`` / ``task_sym`` per utterance: a batch of mixed contexts decodes
+  together, each utterance under its own gates and its own prompt.
 """
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Optional, Union
 
 import torch
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 
+from espnet_dynprune.compat.espnet_release import ESPNET_VERSION, conform_state_dict
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.locate import resolve_pretrained
 from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
@@ -47,6 +52,8 @@ class Speech2Text(ESPnetSpeech2Text):
         **kwargs,
     ) -> None:
         self._gate_mode = GateMode.parse(gate_mode)
+        # per-utterance (lang, task) of a mixed-context batch_decode, in order
+        self._utterance_symbols: Optional[Iterator[tuple[str, str]]] = None
         state = (
             None if s2t_model_file is None else load_state_dict_safely(s2t_model_file)
         )
@@ -78,6 +85,7 @@ class Speech2Text(ESPnetSpeech2Text):
         self, state: dict[str, torch.Tensor], model_file: Union[Path, str]
     ) -> None:
         expected = set(self.s2t_model.state_dict())
+        state = conform_state_dict(state, expected)  # the other release's keys
         missing = sorted(
             k for k in expected - set(state) if not k.startswith(GATE_PREFIX)
         )
@@ -112,6 +120,79 @@ class Speech2Text(ESPnetSpeech2Text):
             predict_time=predict_time,
         )
 
+    @torch.no_grad()
+    def batch_decode(
+        self,
+        speech,
+        speech_lengths=None,
+        text_prev: Optional[torch.Tensor] = None,
+        text_prev_lengths: Optional[torch.Tensor] = None,
+        lang_sym: Union[str, Sequence[str], None] = None,
+        task_sym: Union[str, Sequence[str], None] = None,
+        predict_time: Optional[bool] = None,
+    ):
+        """ESPnet 202611's ``batch_decode``, with a context per utterance.
+
+        Args:
+            lang_sym: one symbol for the whole batch, or one per utterance.
+            task_sym: likewise.
+            **others: as ESPnet's ``batch_decode`` (padded speech or a list).
+        Returns:
+            One n-best list per utterance, as ESPnet's; each equals decoding that
+            utterance alone with its own context.
+        Raises:
+            NotImplementedError: the installed ESPnet has no ``batch_decode``.
+        """
+        if not hasattr(ESPnetSpeech2Text, "batch_decode"):
+            raise NotImplementedError(
+                f"batch_decode needs espnet 202611 or newer (installed: espnet "
+                f"{ESPNET_VERSION}); decode one utterance at a time with "
+                "speech2text(speech, lang_sym=..., task_sym=...)"
+            )
+        count = len(speech) if isinstance(speech, (list, tuple)) else speech.shape[0]
+        langs = _symbols_for_batch(lang_sym, self.lang_sym, count, "lang_sym")
+        tasks = _symbols_for_batch(task_sym, self.task_sym, count, "task_sym")
+        self.s2t_model.set_inference_context(langs, tasks, self._gate_mode)
+        symbols = list(zip(langs, tasks, strict=True))
+        if len(set(symbols)) == 1:
+            lang_sym, task_sym = symbols[0]
+        else:  # one prompt per utterance (_build_hyp_primer)
+            lang_sym = task_sym = None
+            self._utterance_symbols = iter(symbols)
+        try:
+            return super().batch_decode(
+                speech,
+                speech_lengths,
+                text_prev=text_prev,
+                text_prev_lengths=text_prev_lengths,
+                lang_sym=lang_sym,
+                task_sym=task_sym,
+                predict_time=predict_time,
+            )
+        finally:
+            self._utterance_symbols = None
+
+    def _build_hyp_primer(
+        self, lang_sym=None, task_sym=None, predict_time=None, text_prev=None
+    ):
+        """ESPnet's prompt; in a mixed-context batch, one per utterance.
+
+        ESPnet's ``batch_decode`` asks once for the whole batch without
+        ``text_prev``, or once per utterance, in order, with it.
+        """
+        rows = self._utterance_symbols
+        if rows is None:
+            return super()._build_hyp_primer(
+                lang_sym, task_sym, predict_time, text_prev
+            )
+        if text_prev is None:
+            return [
+                super(Speech2Text, self)._build_hyp_primer(lang, task, predict_time)
+                for lang, task in rows
+            ]
+        lang, task = next(rows)
+        return super()._build_hyp_primer(lang, task, predict_time, text_prev)
+
     @classmethod
     def from_pretrained(
         cls,
@@ -143,3 +224,18 @@ class Speech2Text(ESPnetSpeech2Text):
         """Gates of the last utterance, one 0/1 group per layer ({} when dense)."""
         gates = self.s2t_model.last_gates
         return {} if gates is None else describe_gates(gates)
+
+
+def _symbols_for_batch(
+    symbols: Union[str, Sequence[str], None], default: str, count: int, name: str
+) -> list[str]:
+    """One symbol per utterance of a batch of ``count``.
+
+    Raises:
+        ValueError: a list whose length is not ``count``.
+    """
+    if symbols is None or isinstance(symbols, str):
+        return [symbols or default] * count
+    if len(symbols) != count:
+        raise ValueError(f"{name}: {len(symbols)} symbols for {count} utterances")
+    return list(symbols)

@@ -49,6 +49,8 @@ class PackageInfo:
         format_version: package format (:data:`FORMAT_VERSION` or older).
         packed_by: ``espnet_dynprune`` version that wrote it.
         gate_weights: whether the weights include the gate predictor.
+        made_with: releases the weights were saved with (``espnet``, ``torch``;
+            empty for packages that do not record them).
         yaml_files: ESPnet's ``yaml_files`` (key -> package path).
         files: ESPnet's ``files`` (key -> package path).
     """
@@ -59,6 +61,7 @@ class PackageInfo:
     gate_weights: bool
     yaml_files: dict[str, str]
     files: dict[str, str]
+    made_with: dict[str, str]
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
@@ -117,6 +120,7 @@ def read_package(root: PathLike) -> PackageInfo:
         gate_weights=bool(sidecar.get("gate_weights", False)),
         yaml_files=dict(yaml_files),
         files=dict(files),
+        made_with={str(k): str(v) for k, v in (sidecar.get("made_with") or {}).items()},
     )
 
 

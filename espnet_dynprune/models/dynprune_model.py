@@ -15,17 +15,17 @@ for the context set with :meth:`set_inference_context`, runs the encoder under
 them and leaves the decoder gates in place for the beam search that follows.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Optional, Union
 
 import torch
-from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
 from espnet2.asr.espnet_model import ESPnetASRModel
 from espnet2.s2t.espnet_model import ESPnetS2TModel
 from espnet2.torch_utils.device_funcs import force_gatherable
 
+from espnet_dynprune.compat.espnet_release import conform_state_dict, make_pad_mask
 from espnet_dynprune.models.gating import DynPruneGating
 from espnet_dynprune.models.inference_context import GateMode, InferenceContext
 from espnet_dynprune.nets.gate_config import (
@@ -65,6 +65,8 @@ class DynPruneModelMixin:
             self.decoder,
             feature_dim,
         )
+        # Checkpoints of either supported ESPnet release load (subsampling keys).
+        self.register_load_state_dict_pre_hook(_conform_checkpoint_keys)
         self._decoding: Optional[_DecodingState] = None
         # Context-only predictors: gates per (lang, task), computed once.
         self._context_gates: dict[tuple[Optional[str], Optional[str]], GateMask] = {}
@@ -130,8 +132,17 @@ class DynPruneModelMixin:
     # ----- inference ------------------------------------------------------
     @property
     def inference_context(self) -> Optional[InferenceContext]:
-        """The context decoding runs under (``None`` until one is set)."""
-        return None if self._decoding is None else self._decoding.context
+        """The context decoding runs under (``None`` until one is set).
+
+        For per-utterance contexts (a batch), the first utterance's; see
+        :attr:`inference_contexts`.
+        """
+        return None if self._decoding is None else self._decoding.contexts[0]
+
+    @property
+    def inference_contexts(self) -> tuple[InferenceContext, ...]:
+        """One context for every utterance, or one shared by all (``()``: unset)."""
+        return () if self._decoding is None else self._decoding.contexts
 
     @property
     def last_gates(self) -> Optional[GateMask]:
@@ -140,23 +151,29 @@ class DynPruneModelMixin:
 
     def set_inference_context(
         self,
-        lang_sym: Optional[str] = None,
-        task_sym: Optional[str] = None,
+        lang_sym: Union[str, Sequence[str], None] = None,
+        task_sym: Union[str, Sequence[str], None] = None,
         gate_mode: Union[str, GateMode] = GateMode.PREDICTED,
     ) -> None:
         """Choose the gates that ``encode`` and decoding use, until changed.
 
         Args:
-            lang_sym: language symbol such as ``<deu>`` (if the predictor uses it).
-            task_sym: task symbol such as ``<st_eng>`` (if the predictor uses it).
+            lang_sym: language symbol such as ``<deu>`` (if the predictor uses
+                it), or one per utterance of the next batch.
+            task_sym: task symbol such as ``<st_eng>`` (if the predictor uses
+                it), or one per utterance of the next batch.
             gate_mode: ``predicted`` (the predictor's gates) or ``dense`` (all open).
         Raises:
-            ValueError: unknown symbol or mode, or a predictor without trained
-                weights in ``predicted`` mode.
+            ValueError: unknown symbol or mode, per-utterance lists of different
+                lengths, or a predictor without trained weights in ``predicted``
+                mode.
         """
-        context = InferenceContext(gate_mode, lang_sym, task_sym)
-        if context.gate_mode is GateMode.DENSE:
-            self._decoding = _DecodingState(context, {})
+        contexts = tuple(
+            InferenceContext(gate_mode, lang, task)
+            for lang, task in _per_utterance(lang_sym, task_sym)
+        )
+        if contexts[0].gate_mode is GateMode.DENSE:
+            self._decoding = _DecodingState(contexts, {})
             return
         if not self.gating.is_trained():
             raise ValueError(
@@ -164,20 +181,26 @@ class DynPruneModelMixin:
                 "(the checkpoint has none, or they were never trained): train the "
                 "gates first, or decode with gate_mode=dense"
             )
-        indices = self._context_indices(context)
-        if self.gating.config.context_only and context.symbols not in (
-            self._context_gates
-        ):
-            was_training = self.gating.training
-            self.gating.eval()  # deterministic gates, no update counted
-            try:
-                with torch.no_grad():
-                    self._context_gates[context.symbols] = self.gating.predict(
-                        indices["lang"], indices["task"], None
-                    )
-            finally:
-                self.gating.train(was_training)
-        self._decoding = _DecodingState(context, indices)
+        rows = [self._context_indices(context) for context in contexts]
+        indices = {
+            kind: None if rows[0][kind] is None else torch.cat([r[kind] for r in rows])
+            for kind in ("lang", "task")
+        }
+        if self.gating.config.context_only:
+            for context, row in zip(contexts, rows, strict=True):
+                if context.symbols not in self._context_gates:
+                    self._context_gates[context.symbols] = self._predict_context(row)
+        self._decoding = _DecodingState(contexts, indices)
+
+    def _predict_context(self, indices: dict[str, Optional[torch.Tensor]]) -> GateMask:
+        """Deterministic gates of one context (context-only predictor)."""
+        was_training = self.gating.training
+        self.gating.eval()  # deterministic gates, no update counted
+        try:
+            with torch.no_grad():
+                return self.gating.predict(indices["lang"], indices["task"], None)
+        finally:
+            self.gating.train(was_training)
 
     def _context_indices(
         self, context: InferenceContext
@@ -230,21 +253,43 @@ class DynPruneModelMixin:
                 "espnet_dynprune.Speech2Text, or call "
                 "model.set_inference_context(lang_sym, task_sym) first"
             )
-        if decoding.context.gate_mode is GateMode.DENSE:
+        if decoding.contexts[0].gate_mode is GateMode.DENSE:
             self._hold_decoder_gates(None)
             return super().encode(speech, speech_lengths)
-        gates = self._context_gates.get(decoding.context.symbols)
-        if gates is None:  # acoustic input: predict per utterance
-            indices = {
-                kind: None if index is None else index.expand(speech.size(0))
-                for kind, index in decoding.indices.items()
-            }
-            pooled = self._pooled_features(speech, speech_lengths)
-            gates = self.gating.predict(indices["lang"], indices["task"], pooled)
+        gates = self._gates_for_batch(decoding, speech, speech_lengths)
         decoding.last_gates = gates
         self._hold_decoder_gates(gates.decoder)
         with self.encoder_gates(gates.encoder):
             return super().encode(speech, speech_lengths)
+
+    def _gates_for_batch(
+        self,
+        decoding: "_DecodingState",
+        speech: torch.Tensor,
+        speech_lengths: torch.Tensor,
+    ) -> GateMask:
+        """Gates of a batch: per context (cached) or predicted from the audio."""
+        batch, contexts = speech.size(0), decoding.contexts
+        if len(contexts) not in (1, batch):
+            raise ValueError(
+                f"{len(contexts)} inference contexts for a batch of {batch} "
+                "utterances: set one context, or one per utterance"
+            )
+        if self.gating.config.context_only:
+            masks = [self._context_gates[context.symbols] for context in contexts]
+            if len({context.symbols for context in contexts}) == 1:
+                return masks[0]  # (1, L, M): every row agrees
+            encoder, decoder = masks[0].encoder, masks[0].decoder
+            return GateMask(
+                None if encoder is None else torch.cat([m.encoder for m in masks]),
+                None if decoder is None else torch.cat([m.decoder for m in masks]),
+            )
+        indices = {
+            kind: None if index is None else index.expand(batch)
+            for kind, index in decoding.indices.items()
+        }
+        pooled = self._pooled_features(speech, speech_lengths)
+        return self.gating.predict(indices["lang"], indices["task"], pooled)
 
     def _hold_decoder_gates(self, gates: Optional[torch.Tensor]) -> None:
         """Keep decoder gates in place for the beam search that follows ``encode``."""
@@ -252,17 +297,48 @@ class DynPruneModelMixin:
             self.decoder.set_gates(gates)
 
 
+def _conform_checkpoint_keys(
+    module: torch.nn.Module, state_dict: dict, prefix: str, *_
+) -> None:
+    """Load-time hook: rename keys saved by the other ESPnet release, in place."""
+    expected = {prefix + key for key in module.state_dict(keep_vars=True)}
+    conformed = conform_state_dict(state_dict, expected)
+    state_dict.clear()
+    state_dict.update(conformed)
+
+
+def _per_utterance(
+    lang_sym: Union[str, Sequence[str], None],
+    task_sym: Union[str, Sequence[str], None],
+) -> list[tuple[Optional[str], Optional[str]]]:
+    """``(lang, task)`` pairs: one shared pair, or one per utterance."""
+    langs = [lang_sym] if lang_sym is None or isinstance(lang_sym, str) else lang_sym
+    tasks = [task_sym] if task_sym is None or isinstance(task_sym, str) else task_sym
+    if not langs or not tasks:
+        raise ValueError("lang_sym / task_sym: an empty list of symbols")
+    if len(langs) != len(tasks) and 1 not in (len(langs), len(tasks)):
+        raise ValueError(
+            f"{len(langs)} lang_sym but {len(tasks)} task_sym: give one of each "
+            "per utterance, or one for all"
+        )
+    count = max(len(langs), len(tasks))
+    langs = list(langs) * (count // len(langs))
+    tasks = list(tasks) * (count // len(tasks))
+    return list(zip(langs, tasks, strict=True))
+
+
 @dataclass
 class _DecodingState:
-    """What ``encode`` reads at inference: one record per inference context.
+    """What ``encode`` reads at inference, from the latest context setting.
 
     Attributes:
-        context: the validated context.
-        indices: the predictor's ``(1,)`` inputs for it (none in dense mode).
+        contexts: the validated contexts: one for every utterance, or one.
+        indices: the predictor's ``(R,)`` inputs, one row per context (none in
+            dense mode).
         last_gates: gates of the last ``encode`` (reported by ``Speech2Text``).
     """
 
-    context: InferenceContext
+    contexts: tuple[InferenceContext, ...]
     indices: dict[str, Optional[torch.Tensor]]
     last_gates: Optional[GateMask] = None
 

@@ -207,6 +207,9 @@ class GatedStackMixin:
     gate_modules: Sequence[str] = ()
     # Decisions of a stack built with pruned_modules (None: not pruned).
     _fixed_plans: Optional[list[list[GateDecision]]] = None
+    # The gate tensor in place, and the batch size its layer plans were made for.
+    _gates: Optional[torch.Tensor] = None
+    _planned_batch: Optional[int] = None
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The layers that carry gates, in order."""
@@ -262,8 +265,34 @@ class GatedStackMixin:
                     f"(batch, {expected[0]}, {expected[1]}), got {tuple(gates.shape)}"
                 )
             plans = plan_gates(gates)
+        self._gates = gates
+        self._planned_batch = None if gates is None else gates.size(0)
         for layer, plan in zip(layers, plans, strict=True):
             layer.gate_plan = plan
+
+    def expand_gates_to(self, batch: int) -> None:
+        """Plan the gates in place for ``batch`` rows, utterance-major.
+
+        A beam search over ``B`` utterances holds ``batch = B * K`` hypotheses,
+        those of utterance ``b`` at rows ``b*K .. (b+1)*K - 1`` (ESPnet's
+        ``BatchBeamSearch`` layout); each hypothesis takes its utterance's gates.
+        One gate row (a single utterance or a shared context) needs nothing.
+
+        Raises:
+            ValueError: ``batch`` is not a multiple of the gates' batch.
+        """
+        gates = self._gates
+        if gates is None or gates.size(0) == 1 or batch == self._planned_batch:
+            return
+        if batch % gates.size(0):
+            raise ValueError(
+                f"{type(self).__name__}: gates for {gates.size(0)} utterances cannot "
+                f"be spread over {batch} hypotheses"
+            )
+        expanded = gates.repeat_interleave(batch // gates.size(0), dim=0)
+        for layer, plan in zip(self.gated_layers(), plan_gates(expanded), strict=True):
+            layer.gate_plan = plan
+        self._planned_batch = batch
 
     @contextmanager
     def gates_applied(self, gates: Optional[torch.Tensor]) -> Iterator[None]:

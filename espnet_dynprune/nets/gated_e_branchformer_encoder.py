@@ -34,6 +34,7 @@ from espnet2.asr.encoder.e_branchformer_encoder import (
 from espnet2.asr.layers.fastformer import FastSelfAttention
 from typeguard import typechecked
 
+from espnet_dynprune.compat.espnet_release import mask_merge_input
 from espnet_dynprune.nets.gate_contract import (
     ENCODER_MODULES,
     GatedStackMixin,
@@ -99,7 +100,7 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
         x = add_update(x, run_gated(macaron, macaron_ffn, batch))
         x_att = run_gated(attention, self_attention, batch)
         x_mlp = run_gated(cgmlp, cgmlp_branch, batch)
-        x = x + self.dropout(self._merge(x_att, x_mlp).expand_as(x))
+        x = x + self.dropout(self._merge(x_att, x_mlp, mask).expand_as(x))
         x = add_update(x, run_gated(ffn, feed_forward, batch))
         x = self.norm_final(x)
         if pos_emb is not None:
@@ -126,12 +127,19 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
         return out[0] if isinstance(out, tuple) else out
 
     def _merge(
-        self, x_att: Optional[torch.Tensor], x_mlp: Optional[torch.Tensor]
+        self,
+        x_att: Optional[torch.Tensor],
+        x_mlp: Optional[torch.Tensor],
+        mask: Optional[torch.Tensor],
     ) -> torch.Tensor:
-        """``merge_proj(c + fusion(c))`` with ``c = [x_att ; x_mlp]``, None = zeros."""
+        """``merge_proj(c + fusion(c))`` with ``c = [x_att ; x_mlp]``, None = zeros.
+
+        The fusion conv's input is masked as the installed ESPnet masks it.
+        """
         if x_att is not None and x_mlp is not None:
             x_concat = torch.cat([x_att, x_mlp], dim=-1)
-            x_tmp = self.depthwise_conv_fusion(x_concat.transpose(1, 2)).transpose(1, 2)
+            x_tmp = mask_merge_input(x_concat.transpose(1, 2), mask)
+            x_tmp = self.depthwise_conv_fusion(x_tmp).transpose(1, 2)
             return self.merge_proj(x_concat + x_tmp)
         half = 0 if x_att is not None else 1 if x_mlp is not None else None
         weights = self._split_merge(half)
@@ -139,7 +147,7 @@ class GatedEBranchformerEncoderLayer(EBranchformerEncoderLayer):
             return weights.bias  # both branches closed: one constant vector
         branch = x_att if half == 0 else x_mlp
         fused = F.conv1d(
-            branch.transpose(1, 2),
+            mask_merge_input(branch.transpose(1, 2), mask),
             weights.conv_weight,
             weights.conv_bias,
             padding=self.depthwise_conv_fusion.padding,

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from typing import Optional
 
 import torch
-from espnet.nets.pytorch_backend.transformer.decoder_layer import DecoderLayer
 from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 from typeguard import typechecked
 
+from espnet_dynprune.compat.espnet_release import DecoderLayer
 from espnet_dynprune.nets.gate_contract import (
     DECODER_MODULES,
     OPEN,
@@ -165,8 +165,14 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
             if cache is not None:
                 cache.clear()
 
-    def forward_one_step(self, *args, **kwargs):
-        """ESPnet's ``forward_one_step``, reusing source keys/values if enabled."""
+    def forward_one_step(self, tgt: torch.Tensor, *args, **kwargs):
+        """ESPnet's ``forward_one_step``, reusing source keys/values if enabled.
+
+        Gates of ``B`` utterances are spread over their hypotheses
+        (:meth:`expand_gates_to`) when ``tgt`` holds a multi-utterance beam.
+        """
+        self.expand_gates_to(tgt.size(0))
+        args = (tgt, *args)
         caches = self._source_caches
         if not self.source_cache_enabled or torch.is_grad_enabled():
             return super().forward_one_step(*args, **kwargs)

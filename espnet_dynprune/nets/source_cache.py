@@ -16,7 +16,8 @@ import math
 from typing import Optional
 
 import torch
-from espnet.nets.pytorch_backend.transformer.attention import MultiHeadedAttention
+
+from espnet_dynprune.compat.espnet_release import MultiHeadedAttention
 
 __all__ = ["SourceKVCache"]
 

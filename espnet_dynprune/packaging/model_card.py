@@ -7,7 +7,7 @@ versus gated decoding) and a speed / sparsity table per (language, task).
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Optional
 
 import yaml
@@ -110,6 +110,13 @@ def _front_matter(languages: list[str], tasks: list[str], license: str) -> str:
     return "---\n" + yaml.safe_dump(data, sort_keys=False) + "---\n"
 
 
+def _made_with(releases: Optional[Mapping[str, str]]) -> str:
+    """`` with espnet X and torch Y`` (empty when unknown)."""
+    if not releases:
+        return ""
+    return " with " + " and ".join(f"{name} {v}" for name, v in releases.items())
+
+
 def render_model_card(
     model_name: str,
     repo_id: str,
@@ -117,6 +124,7 @@ def render_model_card(
     version: str,
     results: Optional[dict[str, list[DecodeScore]]] = None,
     heatmaps: Sequence[str] = (),
+    made_with: Optional[Mapping[str, str]] = None,
 ) -> str:
     """The ``README.md`` of a packed model.
 
@@ -127,6 +135,7 @@ def render_model_card(
         version: ``espnet_dynprune`` version that packed the model.
         results: the recipe's ``results.json`` (``None``: no tables).
         heatmaps: file names of gate heatmaps inside the package.
+        made_with: releases the weights were saved with (``espnet``, ``torch``).
 
     Returns:
         The card's text.
@@ -148,7 +157,9 @@ def render_model_card(
         "decoder; ASR and speech translation) with a gate predictor that switches "
         "whole modules off for each (language, task): a closed module is not "
         "computed at all. Trained and packed with "
-        f"[espnet_dynprune](https://pypi.org/project/espnet_dynprune/) {version}.",
+        f"[espnet_dynprune](https://pypi.org/project/espnet_dynprune/) {version}"
+        + _made_with(made_with)
+        + ". It loads under espnet 202511 and 202611 alike.",
         "",
         "## How to use",
         "",

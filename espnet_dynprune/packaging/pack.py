@@ -35,6 +35,7 @@ import yaml
 from espnet2.main_funcs.pack_funcs import pack
 
 from espnet_dynprune import __version__
+from espnet_dynprune.compat.espnet_release import ESPNET_VERSION, torch_version
 from espnet_dynprune.eval.scoring import DecodeScore
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.package import FORMAT_VERSION, SIDECAR, read_yaml_mapping
@@ -213,10 +214,12 @@ def pack_model(
         results, heatmaps = (None, [])
         if report_dir is not None:
             results, heatmaps = _stage_report(Path(report_dir), model_name, staging)
+        made_with = {"espnet": ESPNET_VERSION, "torch": torch_version()}
         sidecar = {
             "format_version": FORMAT_VERSION,
             "espnet_dynprune_version": __version__,
             "gate_weights": gate_weights,
+            "made_with": made_with,
         }
         (staging / SIDECAR).write_text(yaml.safe_dump(sidecar), encoding="utf-8")
         card = render_model_card(
@@ -226,6 +229,7 @@ def pack_model(
             __version__,
             results,
             heatmaps,
+            made_with,
         )
         (staging / "README.md").write_text(card, encoding="utf-8")
         report = [n for n in ("RESULTS.md", "results.json") if (staging / n).exists()]

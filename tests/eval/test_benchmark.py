@@ -7,7 +7,12 @@ import sys
 import pytest
 import torch
 
-from espnet_dynprune.eval.benchmark import SHAPES, build_models, pattern_mask
+from espnet_dynprune.eval.benchmark import (
+    SHAPES,
+    build_models,
+    pattern_mask,
+    supports_batch_decode,
+)
 
 from helpers.model_factory import write_gated_model
 
@@ -89,3 +94,24 @@ def test_an_unreadable_wav_is_named_before_any_model_loads(tmp_path):
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert f"error: {wav}: cannot read audio" in result.stderr
+
+
+def test_short_batch_decode_table_or_a_clear_refusal(tmp_path):
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, "-m", "espnet_dynprune.bin.benchmark", "--short"]
+    cmd += ["--batch", "0", "--batch_decode", "2", "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if not supports_batch_decode():
+        assert result.returncode == 2
+        assert "--batch_decode needs espnet 202611 or newer" in result.stderr
+        return
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "## tiny, decoding 2 utterances of 2 contexts" in result.stdout
+    rows = json.loads(out.read_text())["batch_decode"][0]["rows"]
+    assert [row["setting"] for row in rows] == [
+        "dense, 1 at a time",
+        "dense, batch decode",
+        "joint 0.5, 1 at a time",
+        "joint 0.5, batch decode",
+    ]
+    assert all(row["same_hypotheses"] for row in rows)

@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-from espnet.nets.batch_beam_search import BatchBeamSearch
 
+from espnet_dynprune.compat.espnet_release import BatchBeamSearch
 from espnet_dynprune.nets.gate_contract import DECODER_MODULES
 from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
 

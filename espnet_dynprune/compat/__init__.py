@@ -1,0 +1,1 @@
+"""What differs between the supported ESPnet releases, kept in one place."""
