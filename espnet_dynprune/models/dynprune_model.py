@@ -347,6 +347,7 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
     """``ESPnetS2TModel`` with context-aware dynamic pruning.
 
     Args:
+        *args: ``ESPnetS2TModel``'s arguments, in its order (``vocab_size``, ...).
         gate_predictor_conf: options of :class:`GatePredictorConfig`.
         sparsity_conf: options of :class:`SparsityConfig`.
         **kwargs: every option of ``ESPnetS2TModel``.
@@ -354,11 +355,12 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
 
     def __init__(
         self,
+        *args,
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(*args, **kwargs)
         self._init_gating(gate_predictor_conf, sparsity_conf)
 
     def forward(
@@ -389,11 +391,12 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
 
     def __init__(
         self,
+        *args,
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(*args, **kwargs)
         conf = dict(gate_predictor_conf or {})
         if conf.get("context", ("lang", "task")) or not conf.get("acoustic", False):
             raise ValueError(

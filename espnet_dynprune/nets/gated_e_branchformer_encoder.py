@@ -222,6 +222,7 @@ class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
 
     Args:
         input_size: input feature size.
+        *args: ESPnet's ``EBranchformerEncoder`` options, in its order.
         pruned_modules: per layer, names from ``ENCODER_MODULES`` to build
             without (a per-context export); ``None`` keeps every module.
         **kwargs: every option of ESPnet's ``EBranchformerEncoder``.
@@ -233,16 +234,21 @@ class GatedEBranchformerEncoder(GatedStackMixin, EBranchformerEncoder):
     def __init__(
         self,
         input_size: int,
+        *args,
         pruned_modules: Optional[list[list[str]]] = None,
         **kwargs,
     ) -> None:
-        for key in ("use_ffn", "macaron_ffn"):
-            if not kwargs.get(key, False):
+        super().__init__(input_size, *args, **kwargs)
+        layer = self.encoders[0]
+        for key, module in (
+            ("use_ffn", layer.feed_forward),
+            ("macaron_ffn", layer.feed_forward_macaron),
+        ):
+            if module is None:
                 raise ValueError(
                     f"encoder_conf.{key} must be true for gated_e_branchformer: "
                     "the macaron FFN and FFN gates need both feed-forward modules"
                 )
-        super().__init__(input_size=input_size, **kwargs)
         self.input_size = input_size
         for layer in self.encoders:
             layer.__class__ = GatedEBranchformerEncoderLayer

@@ -126,6 +126,7 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
     Args:
         vocab_size: output vocabulary size.
         encoder_output_size: size of the encoder output (the memory).
+        *args: ESPnet's ``TransformerDecoder`` options, in its order.
         pruned_modules: per layer, names from ``DECODER_MODULES`` to build
             without (a per-context export); ``None`` keeps every module.
         **kwargs: every option of ESPnet's ``TransformerDecoder``.
@@ -138,12 +139,11 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         self,
         vocab_size: int,
         encoder_output_size: int,
+        *args,
         pruned_modules: Optional[list[list[str]]] = None,
         **kwargs,
     ) -> None:
-        super().__init__(
-            vocab_size=vocab_size, encoder_output_size=encoder_output_size, **kwargs
-        )
+        super().__init__(vocab_size, encoder_output_size, *args, **kwargs)
         for layer in self.decoders:
             layer.__class__ = GatedDecoderLayer
         if pruned_modules is not None:

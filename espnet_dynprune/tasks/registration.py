@@ -16,11 +16,17 @@ This module imports nothing heavy at module level; :func:`register` imports
 ESPnet and the model classes when it runs.
 """
 
-import importlib.machinery
+from __future__ import annotations
+
 import sys
-from collections.abc import Sequence
-from types import ModuleType
-from typing import Optional
+
+# Annotation-only imports: the start-up hook imports this module in every
+# Python process, so it loads nothing that start-up has not loaded already.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 __all__ = [
     "ALIGNED_MODEL_NAME",
@@ -91,7 +97,7 @@ class _RegisteringLoader:
     def __init__(self, loader) -> None:
         self._loader = loader
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec):
+    def create_module(self, spec: ModuleSpec):
         return self._loader.create_module(spec)
 
     def __getattr__(self, name: str):
@@ -109,9 +115,9 @@ class _TaskImportHook:
     def find_spec(
         self,
         fullname: str,
-        path: Optional[Sequence[str]],
-        target: Optional[ModuleType] = None,
-    ) -> Optional[importlib.machinery.ModuleSpec]:
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
         if fullname not in TASK_MODULES:
             return None
         for finder in sys.meta_path:

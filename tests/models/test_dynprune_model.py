@@ -5,6 +5,7 @@ import torch
 from espnet2.tasks.asr import ASRTask
 from espnet2.torch_utils.load_pretrained_model import load_pretrained_model
 
+from espnet_dynprune.models.dynprune_model import ESPnetDynPruneS2TModel
 from espnet_dynprune.models.gating import describe_gates
 
 from helpers.model_factory import TOKENS, build_s2t, make_batch, s2t_args
@@ -163,3 +164,23 @@ def test_context_only_gates_are_computed_once_per_context(gated_model, speech):
     finally:
         hook.remove()
     assert len(calls) == 2  # one prediction per (language, task)
+
+
+def test_model_takes_espnets_positional_order(gated_model):
+    g = gated_model
+    model = ESPnetDynPruneS2TModel(
+        g.vocab_size,
+        g.token_list,
+        g.frontend,
+        g.specaug,
+        g.normalize,
+        g.preencoder,
+        g.encoder,
+        g.postencoder,
+        g.decoder,
+        g.ctc,
+        gate_predictor_conf={"parts": ["decoder"]},
+        sparsity_conf={"decoder_target": 0.5},
+    )
+    assert model.vocab_size == g.vocab_size
+    assert model.gating.config.parts == ("decoder",)

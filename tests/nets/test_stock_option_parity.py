@@ -97,3 +97,18 @@ def test_decoder_with_open_gates_equals_stock(options, gates):
         torch.testing.assert_close(
             got[row, :length], want[row, :length], atol=1e-5, rtol=0
         )
+
+
+def test_constructors_take_the_stock_positional_order():
+    torch.manual_seed(0)
+    stock_encoder = EBranchformerEncoder(20, 16, 2, use_ffn=True, macaron_ffn=True)
+    torch.manual_seed(0)
+    encoder = GatedEBranchformerEncoder(20, 16, 2, use_ffn=True, macaron_ffn=True)
+    assert encoder.output_size() == 16 and encoder.encoders[0].attn.h == 2
+    for (name, got), want in zip(
+        encoder.state_dict().items(), stock_encoder.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(got, want, rtol=0, atol=0, msg=name)
+    decoder = GatedTransformerDecoder(30, 16, 2, 32, 3)  # heads, units, blocks
+    assert len(decoder.decoders) == 3
+    assert decoder.decoders[0].feed_forward.w_1.out_features == 32
