@@ -228,20 +228,22 @@ def _check_text_quote(doc: Path, path: str, body: str) -> None:
 
 
 def _percent(key: str) -> Callable[[dict], str]:
-    return lambda row: f"{100 * row[key]:.1f}"
+    return lambda row: "-" if row[key] is None else f"{100 * row[key]:.1f}"
 
 
 # Column header -> cell text of a benchmark row, rounded as bin/benchmark prints it.
 BENCHMARK_COLUMNS: dict[str, Callable[[dict], str]] = {
     "time s": lambda row: f"{row['time_s']:.3f}",
-    "GFLOPs": lambda row: f"{row['flops'] / 1e9:.2f}",
+    "GFLOPs": lambda row: "-" if row["flops"] is None else f"{row['flops'] / 1e9:.2f}",
     "time -% vs dense": _percent("time_red_vs_dense"),
     "FLOPs -% vs dense": _percent("flops_red_vs_dense"),
     "quot.": lambda row: (
         "" if row.get("quotient") is None else f"{row['quotient']:.2f}"
     ),
     "time -% vs stock": _percent("time_red_vs_stock"),
-    "weights MB": lambda row: f"{row['weight_bytes'] / 1e6:.1f}",
+    "weights MB": lambda row: (
+        "-" if row["weight_bytes"] is None else f"{row['weight_bytes'] / 1e6:.1f}"
+    ),
     "peak MB": lambda row: f"{row['peak_bytes'] / 1e6:.1f}",
     "utt/s": lambda row: f"{row['utterances_per_s']:.2f}",
     "same hyps": lambda row: "yes" if row["same_hypotheses"] else "NO",

@@ -14,7 +14,10 @@ decoding one utterance (after a warm-up), FLOPs counted by
 model with every gate open, with the source-attention cache: the pruning
 saving) and against ``stock`` (ESPnet's own model: cache and pruning together).
 ``quotient`` is time reduction / FLOPs reduction against ``dense``: the share of
-the FLOPs saving that turns into time saving. ``weights MB`` is what a
+the FLOPs saving that turns into time saving. The ``int8`` rows decode with
+ESPnet's dynamic int8 quantization of the gated model's ``Linear`` layers
+(``quantize_s2t_model``); torch's FLOP counter does not see quantized kernels,
+so their FLOPs and export weights are ``-``. ``weights MB`` is what a
 per-context export with that mask keeps (backbone without ``gating.*``, less the
 removed modules); ``peak MB`` the most tensor memory the decode allocated at
 once on top of the weights (``torch.profiler`` memory events, operator
@@ -76,10 +79,14 @@ def add_ratios(rows: list[dict]) -> None:
         for base in ("dense", "stock"):
             ref = by_name[base]
             row[f"time_red_vs_{base}"] = 1 - row["time_s"] / ref["time_s"]
-            row[f"flops_red_vs_{base}"] = 1 - row["flops"] / ref["flops"]
+            row[f"flops_red_vs_{base}"] = (
+                None if row["flops"] is None else 1 - row["flops"] / ref["flops"]
+            )
         flops_red = row["flops_red_vs_dense"]
         row["quotient"] = (
-            row["time_red_vs_dense"] / flops_red if flops_red > 0.01 else None
+            row["time_red_vs_dense"] / flops_red
+            if flops_red is not None and flops_red > 0.01
+            else None
         )
 
 
@@ -94,12 +101,19 @@ def format_table(rows: list[dict]) -> str:
     for r in rows:
         quotient = "" if r["quotient"] is None else f"{r['quotient']:.2f}"
         lines.append(
-            f"{r['setting']:<{width}}{r['time_s']:>9.3f}{r['flops'] / 1e9:>10.2f}"
-            f"{100 * r['time_red_vs_dense']:>9.1f}{100 * r['flops_red_vs_dense']:>9.1f}"
+            f"{r['setting']:<{width}}{r['time_s']:>9.3f}"
+            f"{_cell(r['flops'], 1e9, '.2f'):>10}"
+            f"{100 * r['time_red_vs_dense']:>9.1f}"
+            f"{_cell(r['flops_red_vs_dense'], 0.01, '.1f'):>9}"
             f"{quotient:>7}{100 * r['time_red_vs_stock']:>14.1f}"
-            f"{r['weight_bytes'] / _MB:>12.1f}{r['peak_bytes'] / _MB:>9.1f}"
+            f"{_cell(r['weight_bytes'], _MB, '.1f'):>12}{r['peak_bytes'] / _MB:>9.1f}"
         )
     return "\n".join(lines)
+
+
+def _cell(value: Optional[float], unit: float, spec: str) -> str:
+    """``value / unit`` formatted, ``-`` where nothing was measured (int8 rows)."""
+    return "-" if value is None else format(value / unit, spec)
 
 
 def add_batched_ratios(rows: list[dict]) -> None:

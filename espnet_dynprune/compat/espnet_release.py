@@ -25,6 +25,7 @@ from espnet2.asr.encoder import e_branchformer_encoder
 
 __all__ = [
     "BatchBeamSearch",
+    "BeamSearch",
     "DecoderLayer",
     "ESPNET_VERSION",
     "MultiHeadedAttention",
@@ -52,6 +53,7 @@ MultiHeadedAttention = _legacy(f"{_TRANSFORMER}.attention").MultiHeadedAttention
 DecoderLayer = _legacy(f"{_TRANSFORMER}.decoder_layer").DecoderLayer
 TooShortUttError = _legacy(f"{_TRANSFORMER}.subsampling").TooShortUttError
 BatchBeamSearch = _legacy("nets.batch_beam_search").BatchBeamSearch
+BeamSearch = _legacy("nets.beam_search").BeamSearch
 get_commandline_args = _legacy("utils.cli_utils").get_commandline_args
 
 # 202611's E-Branchformer masks the merge convolution's input; 202511's does not.

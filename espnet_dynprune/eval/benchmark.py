@@ -18,6 +18,7 @@ grouped by mask (``espnet_dynprune.inference.batching``), or mixed in one batch.
 """
 
 import argparse
+import copy
 import functools
 import inspect
 import itertools
@@ -56,6 +57,7 @@ __all__ = [
     "measure_batch_decode",
     "measure_batched",
     "pattern_mask",
+    "quantized",
     "supports_batch_decode",
 ]
 
@@ -92,6 +94,8 @@ class Setting:
         name: label in the table.
         gated: use the ``dynprune`` model (else stock ESPnet).
         source_cache: reuse source-attention keys/values per utterance.
+        int8: the gated model after ESPnet's dynamic int8 quantization of its
+            ``Linear`` layers (``quantize_s2t_model``).
         encoder_mask: ``(L_enc, 4)`` gates, 1 = runs; ``None`` = dense.
         decoder_mask: ``(L_dec, 3)`` gates; ``None`` = dense.
     """
@@ -99,6 +103,7 @@ class Setting:
     name: str
     gated: bool = True
     source_cache: bool = True
+    int8: bool = False
     encoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
     decoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
 
@@ -180,7 +185,21 @@ def build_models(shape: ModelShape, seed: int = 0) -> dict[str, torch.nn.Module]
     if unexpected or any(not k.startswith(GATE_PREFIX) for k in missing):
         raise RuntimeError(f"state dicts differ: {missing} {unexpected}")
     gated.set_inference_context(gate_mode="dense")
-    return {"stock": stock, "gated": gated}
+    return {"stock": stock, "gated": gated, "gated_int8": quantized(gated)}
+
+
+def quantized(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy with its ``Linear`` layers dynamically quantized to int8, as ESPnet's
+    ``Speech2Text(quantize_s2t_model=True)`` does by default."""
+    return torch.ao.quantization.quantize_dynamic(
+        copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8
+    )
+
+
+def _model_of(models: dict[str, torch.nn.Module], setting: Setting) -> torch.nn.Module:
+    if setting.int8:
+        return models["gated_int8"]
+    return models["gated" if setting.gated else "stock"]
 
 
 def load_trained(
@@ -281,6 +300,15 @@ def default_settings(shape: ModelShape) -> list[Setting]:
             decoder_mask=pattern_mask(ld, dec, 0.5, 1),
         )
     )
+    settings.append(Setting("dense int8", int8=True))
+    settings.append(
+        Setting(
+            "joint 0.5 int8",
+            int8=True,
+            encoder_mask=pattern_mask(le, enc, 0.5, 2),
+            decoder_mask=pattern_mask(ld, dec, 0.5, 1),
+        )
+    )
     return settings
 
 
@@ -348,7 +376,7 @@ def measure(
         speech = torch.randn(
             1, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(0)
         )
-    chosen = [models["gated" if setting.gated else "stock"] for setting in settings]
+    chosen = [_model_of(models, setting) for setting in settings]
     runs = [
         functools.partial(_decode, model, setting, speech, beam, steps)
         for model, setting in zip(chosen, settings, strict=True)
@@ -358,12 +386,18 @@ def measure(
     for setting, model, run, seconds_taken in zip(
         settings, chosen, runs, times, strict=True
     ):
+        # torch's FLOP counter does not see quantized kernels, and an int8
+        # model's packed weights are no parameters: neither is reported
         rows.append(
             {
                 "setting": setting.name,
                 "time_s": seconds_taken,
-                "flops": count_flops(run),
-                "weight_bytes": export_parameter_bytes(model, setting.gates()),
+                "flops": None if setting.int8 else count_flops(run),
+                "weight_bytes": (
+                    None
+                    if setting.int8
+                    else export_parameter_bytes(model, setting.gates())
+                ),
                 "peak_bytes": peak_allocated_bytes(run),
             }
         )

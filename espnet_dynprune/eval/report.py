@@ -45,6 +45,21 @@ __all__ = [
 _MODULES = {"encoder": ENCODER_MODULES, "decoder": DECODER_MODULES}
 
 
+def _module_labels(part: str, count: int) -> tuple[str, ...]:
+    """Names of a part's ``count`` gated modules per layer.
+
+    An encoder without both FFNs (``use_ffn`` / ``macaron_ffn`` false) gates
+    only self-attention and cgMLP; with one FFN the names are not recorded in
+    the scores, so the modules are numbered.
+    """
+    names = _MODULES[part]
+    if count == len(names):
+        return names
+    if part == "encoder" and count == 2:
+        return ("self_attn", "cgmlp")
+    return tuple(f"module{index}" for index in range(count))
+
+
 def plot_gate_heatmap(scores: list[DecodeScore], title: str, path: Path) -> Path:
     """Per (language, task) test set: how often each layer's modules stay open."""
     parts = [p for p in ("encoder", "decoder") if any(p in s.open_rate for s in scores)]
@@ -55,7 +70,7 @@ def plot_gate_heatmap(scores: list[DecodeScore], title: str, path: Path) -> Path
     for ax, part in zip(axes[0], parts, strict=True):
         rates = np.array([np.array(s.open_rate[part]).reshape(-1) for s in rows])
         image = ax.imshow(rates, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-        modules = _MODULES[part]
+        modules = _module_labels(part, len(rows[0].open_rate[part][0]))
         layers = rates.shape[1] // len(modules)
         ax.set_xticks(range(rates.shape[1]))
         ax.set_xticklabels(

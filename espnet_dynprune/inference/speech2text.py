@@ -67,6 +67,8 @@ class Speech2Text(ESPnetSpeech2Text):
             )
         if state is not None and not kwargs.get("quantize_s2t_model", False):
             self._check_keys(state, s2t_model_file)
+        # The prompt of every call sets the context, in this gate mode.
+        self.s2t_model.inference_gate_mode = self._gate_mode
         # Fail now, not at the first utterance, on unknown symbols or missing gates.
         self.s2t_model.set_inference_context(
             self.lang_sym, self.task_sym, self._gate_mode
@@ -79,7 +81,7 @@ class Speech2Text(ESPnetSpeech2Text):
 
     @gate_mode.setter
     def gate_mode(self, value: Union[str, GateMode]) -> None:
-        self._gate_mode = GateMode.parse(value)
+        self._gate_mode = self.s2t_model.inference_gate_mode = GateMode.parse(value)
 
     def _check_keys(
         self, state: dict[str, torch.Tensor], model_file: Union[Path, str]

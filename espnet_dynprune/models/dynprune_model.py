@@ -34,6 +34,7 @@ from espnet_dynprune.nets.gate_config import (
     from_dict,
 )
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
+from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
 
 __all__ = [
     "DynPruneModelMixin",
@@ -46,7 +47,10 @@ class DynPruneModelMixin:
     """Gating for an ESPnet model with ``encoder``/``decoder``/``_extract_feats``."""
 
     def _init_gating(
-        self, gate_predictor_conf: Optional[dict], sparsity_conf: Optional[dict]
+        self,
+        gate_predictor_conf: Optional[dict],
+        sparsity_conf: Optional[dict],
+        inference_gate_mode: Union[str, GateMode],
     ) -> None:
         predictor_config = from_dict(
             GatePredictorConfig, gate_predictor_conf, "model_conf.gate_predictor_conf"
@@ -72,6 +76,10 @@ class DynPruneModelMixin:
         self._context_gates: dict[tuple[Optional[str], Optional[str]], GateMask] = {}
         # True inside forward: ESPnet's forward calls encode with gates in place.
         self._gates_in_place = False
+        # Gate mode of contexts taken from ESPnet's hypothesis primer.
+        self.inference_gate_mode = GateMode.parse(inference_gate_mode)
+        if isinstance(self.decoder, GatedTransformerDecoder):
+            self.decoder.primer_listener = self.set_context_from_primer
 
     # ----- training -------------------------------------------------------
     def _context_from_text(
@@ -192,6 +200,43 @@ class DynPruneModelMixin:
                     self._context_gates[context.symbols] = self._predict_context(row)
         self._decoding = _DecodingState(contexts, indices)
 
+    def set_context_from_primer(
+        self, primer: Union[Sequence[int], Sequence[Sequence[int]], torch.Tensor, None]
+    ) -> None:
+        """Set the context from ESPnet's hypothesis primer (its decoding prompt).
+
+        ESPnet's ``Speech2Text`` primes the beam search with
+        ``[<sop> text_prev...] <sos> <lang> <task> [<notimestamps>]`` before it
+        encodes, one primer for the batch or one per utterance; the start-up
+        hook forwards every primer here (:mod:`espnet_dynprune.tasks.registration`).
+        So stock decoding, per-call ``lang_sym`` / ``task_sym`` included, runs
+        each utterance under its own context, in :attr:`inference_gate_mode`.
+
+        Raises:
+            ValueError: a primer without ``<sos> <lang> <task>``, or unknown
+                symbols (in ``predicted`` mode).
+        """
+        if primer is None or not self.gating.config.context:
+            return
+        rows = [primer] if _is_single_primer(primer) else list(primer)
+        symbols = [self._prompt_symbols([int(t) for t in row]) for row in rows]
+        self.set_inference_context(
+            [lang for lang, _ in symbols],
+            [task for _, task in symbols],
+            self.inference_gate_mode,
+        )
+
+    def _prompt_symbols(self, primer: list[int]) -> tuple[str, str]:
+        """``(<lang>, <task>)`` after the last ``<sos>`` of one primer."""
+        starts = [i for i, token in enumerate(primer) if token == self.sos]
+        start = starts[-1] if starts else -1
+        if start < 0 or start + 2 >= len(primer):
+            raise ValueError(
+                "dynprune model: the decoding prompt has no <sos> <lang> <task>; "
+                "decode with lang_sym and task_sym set"
+            )
+        return self.token_list[primer[start + 1]], self.token_list[primer[start + 2]]
+
     def _predict_context(self, indices: dict[str, Optional[torch.Tensor]]) -> GateMask:
         """Deterministic gates of one context (context-only predictor)."""
         was_training = self.gating.training
@@ -246,12 +291,14 @@ class DynPruneModelMixin:
         """ESPnet's ``encode``; at inference, under the context's gates."""
         if self._gates_in_place:
             return super().encode(speech, speech_lengths)
+        if self._decoding is None and not self.gating.config.context:
+            self.set_inference_context(gate_mode=self.inference_gate_mode)
         decoding = self._decoding
         if decoding is None:
             raise RuntimeError(
-                "dynprune model: no inference context. Decode with "
-                "espnet_dynprune.Speech2Text, or call "
-                "model.set_inference_context(lang_sym, task_sym) first"
+                "dynprune model: no inference context. Decode with ESPnet's or "
+                "espnet_dynprune's Speech2Text (their prompt <sos><lang><task> sets "
+                "it), or call model.set_inference_context(lang_sym, task_sym) first"
             )
         if decoding.contexts[0].gate_mode is GateMode.DENSE:
             self._hold_decoder_gates(None)
@@ -307,6 +354,13 @@ def _conform_checkpoint_keys(
     state_dict.update(conformed)
 
 
+def _is_single_primer(primer) -> bool:
+    """One primer (token ids) rather than one per utterance."""
+    if isinstance(primer, torch.Tensor):
+        return primer.dim() == 1
+    return len(primer) == 0 or not isinstance(primer[0], (list, tuple, torch.Tensor))
+
+
 def _per_utterance(
     lang_sym: Union[str, Sequence[str], None],
     task_sym: Union[str, Sequence[str], None],
@@ -350,6 +404,8 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
         *args: ``ESPnetS2TModel``'s arguments, in its order (``vocab_size``, ...).
         gate_predictor_conf: options of :class:`GatePredictorConfig`.
         sparsity_conf: options of :class:`SparsityConfig`.
+        inference_gate_mode: ``predicted`` or ``dense``: the gates of decoding
+            through ESPnet's own ``Speech2Text`` / ``s2t_inference``.
         **kwargs: every option of ``ESPnetS2TModel``.
     """
 
@@ -358,10 +414,11 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
         *args,
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
+        inference_gate_mode: str = "predicted",
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._init_gating(gate_predictor_conf, sparsity_conf)
+        self._init_gating(gate_predictor_conf, sparsity_conf, inference_gate_mode)
 
     def forward(
         self,
@@ -394,6 +451,7 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
         *args,
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
+        inference_gate_mode: str = "predicted",
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -403,7 +461,7 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
                 "ASR task: gate_predictor_conf needs context: [] and acoustic: true "
                 "(ASR text has no <lang><task> prefix)"
             )
-        self._init_gating(conf, sparsity_conf)
+        self._init_gating(conf, sparsity_conf, inference_gate_mode)
 
     def forward(
         self,

@@ -16,7 +16,7 @@ recomputed at every step).
 without those modules: a per-context export, whose layers always run that plan.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Optional
 
 import torch
@@ -133,6 +133,9 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
     """
 
     gate_modules = DECODER_MODULES
+    # Called with every hypothesis primer of a beam search that scores with this
+    # decoder (the owning model sets it: the primer names the context).
+    primer_listener: Optional[Callable[[object], None]] = None
 
     @typechecked
     def __init__(
@@ -157,6 +160,11 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The decoder layers, in order."""
         return list(self.decoders)
+
+    def observe_hyp_primer(self, primer) -> None:
+        """A beam search was primed (``BeamSearch.set_hyp_primer``): tell the model."""
+        if self.primer_listener is not None:
+            self.primer_listener(primer)
 
     def use_source_cache(self, enabled: bool = True) -> None:
         """Reuse source keys/values across steps (default), or recompute them."""

@@ -85,6 +85,33 @@ def register() -> None:
         _add(task.encoder_choices, ENCODER_NAME, GatedEBranchformerEncoder)
         _add(task.decoder_choices, DECODER_NAME, GatedTransformerDecoder)
     _add(s2t.model_choices, ALIGNED_MODEL_NAME, ESPnetWordAlignedS2TModel)
+    _forward_hyp_primers()
+
+
+def _forward_hyp_primers() -> None:
+    """Let scorers see the primer of ESPnet's beam search (idempotent).
+
+    ESPnet's ``Speech2Text`` sets the prompt ``<sos> <lang> <task>`` with
+    ``BeamSearch.set_hyp_primer`` before it encodes; a scorer with an
+    ``observe_hyp_primer`` method (the gated decoder) is told, so the gated model
+    decodes under the context of the prompt. ESPnet has no hook for this.
+    """
+    from espnet_dynprune.compat.espnet_release import BeamSearch
+
+    original = BeamSearch.set_hyp_primer
+    if getattr(original, "forwards_to_scorers", False):
+        return
+
+    def set_hyp_primer(self, hyp_primer=None) -> None:
+        original(self, hyp_primer)
+        for scorer in self.full_scorers.values():
+            observe = getattr(scorer, "observe_hyp_primer", None)
+            if observe is not None:
+                observe(hyp_primer)
+
+    set_hyp_primer.__doc__ = original.__doc__
+    set_hyp_primer.forwards_to_scorers = True
+    BeamSearch.set_hyp_primer = set_hyp_primer
 
 
 class _RegisteringLoader:

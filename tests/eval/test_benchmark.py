@@ -43,6 +43,10 @@ def test_short_benchmark_writes_table_and_json(tmp_path):
     assert by_name["joint 0.5"]["weight_bytes"] < by_name["dense"]["weight_bytes"]
     assert by_name["dense"]["weight_bytes"] == by_name["stock"]["weight_bytes"]
     assert all(row["peak_bytes"] > 0 for row in rows)
+    # ESPnet's dynamic int8 quantization decodes with gates; no FLOPs counted
+    int8 = by_name["joint 0.5 int8"]
+    assert int8["time_s"] > 0 and int8["flops"] is None and int8["quotient"] is None
+    assert "joint 0.5 int8" in result.stdout
     batched = json.loads(out.read_text())["batched"][0]["rows"]
     by_name = {row["setting"]: row for row in batched}
     assert by_name["pruned, grouped"]["flops"] < by_name["dense, batched"]["flops"]

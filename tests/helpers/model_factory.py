@@ -124,6 +124,20 @@ def write_gated_model(
     return config_file, model_file
 
 
+def write_context_gated_model(
+    out_dir: Path, model_conf: Optional[dict] = None
+) -> tuple[Path, Path]:
+    """:func:`write_gated_model` whose gates differ between contexts (a large
+    random language embedding and first predictor layer)."""
+    config_file, model_file = write_gated_model(out_dir, model_conf)
+    state = torch.load(model_file, weights_only=True)
+    generator = torch.Generator().manual_seed(0)
+    for key in ("gating.predictor.lang_embed.weight", "gating.predictor.mlp.0.weight"):
+        state[key] = 3 * torch.randn(state[key].shape, generator=generator)
+    torch.save(state, model_file)
+    return config_file, model_file
+
+
 LANGS = ["<eng>", "<deu>", "<fra>"]
 
 

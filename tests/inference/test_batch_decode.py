@@ -7,7 +7,7 @@ from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 from espnet_dynprune.inference.speech2text import Speech2Text
 from espnet_dynprune.models.gating import describe_gates
 
-from helpers.model_factory import write_gated_model
+from helpers.model_factory import write_context_gated_model
 
 pytestmark = pytest.mark.skipif(
     not hasattr(ESPnetSpeech2Text, "batch_decode"),
@@ -19,13 +19,8 @@ CONTEXTS = [("<deu>", "<st_eng>"), ("<eng>", "<asr>"), ("<fra>", "<asr>")]
 
 @pytest.fixture(scope="module")
 def s2t(tmp_path_factory) -> Speech2Text:
-    config, model_file = write_gated_model(tmp_path_factory.mktemp("batch_decode"))
-    state = torch.load(model_file, weights_only=True)
-    # context-dependent gates: a language embedding that closes other modules
-    generator = torch.Generator().manual_seed(0)
-    for key in ("gating.predictor.lang_embed.weight", "gating.predictor.mlp.0.weight"):
-        state[key] = 3 * torch.randn(state[key].shape, generator=generator)
-    torch.save(state, model_file)
+    out = tmp_path_factory.mktemp("batch_decode")
+    config, model_file = write_context_gated_model(out)
     return Speech2Text(config, model_file, beam_size=3, nbest=2, batch_size=4)
 
 

@@ -184,3 +184,27 @@ def test_model_takes_espnets_positional_order(gated_model):
     )
     assert model.vocab_size == g.vocab_size
     assert model.gating.config.parts == ("decoder",)
+
+
+def test_encoder_without_feed_forwards_trains_and_decodes_with_gates():
+    model = build_s2t(
+        gated=True,
+        encoder_conf={"use_ffn": False, "macaron_ffn": False},
+        model_conf={
+            "gate_predictor_conf": {"parts": ["encoder", "decoder"]},
+            "sparsity_conf": {"encoder_target": 0.5, "decoder_target": 0.5},
+        },
+    )
+    assert model.gating.encoder_shape == (2, 2)  # self-attention and cgMLP only
+    model.train()
+    loss, stats, _ = model(**make_batch())
+    loss.backward()
+    assert torch.isfinite(loss) and "sparsity_enc" in stats
+    model.eval()
+    model.gating.predictor.num_updates.fill_(1)
+    model.set_inference_context("<deu>", "<st_eng>")
+    batch = make_batch(batch=2)
+    with torch.no_grad():
+        encoded, _ = model.encode(batch["speech"], batch["speech_lengths"])
+    assert model.last_gates.encoder.shape == (1, 2, 2)
+    assert encoded.shape[0] == 2

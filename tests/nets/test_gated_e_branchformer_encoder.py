@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from espnet2.asr.encoder.e_branchformer_encoder import EBranchformerEncoder
 
 from espnet_dynprune.inference.batching import encode_grouped, group_rows
 from espnet_dynprune.nets.gate_contract import ENCODER_MODULES
@@ -94,12 +95,47 @@ def test_accepts_stock_options():
     assert out.shape[-1] == 16 and inter[0][0] == 1
 
 
-@pytest.mark.parametrize("missing", ["use_ffn", "macaron_ffn"])
-def test_needs_both_feed_forwards(missing):
-    conf = dict(input_size=20, output_size=16, use_ffn=True, macaron_ffn=True)
-    conf[missing] = False
-    with pytest.raises(ValueError, match=missing):
-        GatedEBranchformerEncoder(**conf)
+@pytest.mark.parametrize(
+    ("use_ffn", "macaron_ffn", "modules"),
+    [
+        (False, False, ("self_attn", "cgmlp")),  # ESPnet's defaults
+        (True, False, ("self_attn", "cgmlp", "ffn")),
+        (False, True, ("self_attn", "cgmlp")),  # ESPnet: macaron needs use_ffn
+        (True, True, ("macaron_ffn", "self_attn", "cgmlp", "ffn")),
+    ],
+)
+def test_a_module_that_does_not_exist_has_no_gate(use_ffn, macaron_ffn, modules):
+    conf = dict(
+        input_size=20,
+        output_size=16,
+        attention_heads=2,
+        num_blocks=2,
+        linear_units=32,
+        cgmlp_linear_units=32,
+        use_ffn=use_ffn,
+        macaron_ffn=macaron_ffn,
+    )
+    torch.manual_seed(0)
+    stock = EBranchformerEncoder(**conf).eval()
+    torch.manual_seed(0)
+    gated = GatedEBranchformerEncoder(**conf).eval()
+    assert gated.gate_modules == modules
+    feats = torch.randn(2, 50, 20, generator=torch.Generator().manual_seed(1))
+    lengths = torch.tensor([50, 37])
+    with torch.no_grad():
+        want, _, _ = stock(feats, lengths)
+        with gated.gates_applied(torch.ones(2, 2, len(modules))):
+            got, _, _ = gated(feats, lengths)
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+        # closing each present module: the hard skip equals soft zero gating
+        for module in range(len(modules)):
+            gates = torch.ones(2, 2, len(modules))
+            gates[:, 0, module] = 0.0
+            with gated.gates_applied(gates):
+                hard, _, _ = gated(feats, lengths)
+            with torch.enable_grad(), gated.gates_applied(gates.requires_grad_()):
+                soft, _, _ = gated(feats, lengths)
+            torch.testing.assert_close(hard, soft.detach(), atol=1e-5, rtol=1e-5)
 
 
 def test_rejects_badly_shaped_gates(gated_model):

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs a command on this machine, optionally as a job array, in ESPnet's run.pl style:
-#   utils/run_local.sh [JOB=1:N] LOG_FILE COMMAND...
+#   utils/run_local.sh [--gpu N] [JOB=1:N] LOG_FILE COMMAND...
 # "JOB" in LOG_FILE and COMMAND is replaced by the job number; jobs run in parallel.
-# Exits non-zero (and shows the end of the failed logs) if any job fails.
+# --gpu is accepted as run.pl accepts it (espnet2.bin.launch passes it) and ignored:
+# the command's own --ngpu decides. Exits non-zero (and shows the end of the failed
+# logs) if any job fails.
 set -uo pipefail
+if [ "${1:-}" = "--gpu" ]; then
+    shift 2
+fi
 first=1
 last=1
 if [[ "$1" =~ ^JOB=([0-9]+):([0-9]+)$ ]]; then
