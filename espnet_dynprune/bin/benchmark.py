@@ -55,6 +55,7 @@ from typing import Optional
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.compat.espnet_release import BatchBeamSearch
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.benchmark import (
     SAMPLE_RATE,
@@ -318,6 +319,8 @@ def main() -> None:
         args.batch = min(args.batch, 2)
         args.batch_decode = min(args.batch_decode, 2)
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
+    # every decode reaches its fixed length on purpose: not worth a warning each
+    logging.getLogger(BatchBeamSearch.__module__).setLevel(logging.ERROR)
     progress = logging.getLogger("espnet_dynprune.eval.benchmark")
     progress.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)

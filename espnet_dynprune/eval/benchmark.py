@@ -312,6 +312,18 @@ def default_settings(shape: ModelShape) -> list[Setting]:
     return settings
 
 
+def _decoder_search(model: torch.nn.Module, beam: int) -> BatchBeamSearch:
+    """ESPnet's batched beam search over the decoder alone (no CTC, no LM)."""
+    return BatchBeamSearch(
+        scorers={"decoder": model.decoder},
+        weights={"decoder": 1.0},
+        beam_size=beam,
+        vocab_size=model.vocab_size,
+        sos=model.sos,
+        eos=model.eos,
+    )
+
+
 def _decode(
     model: torch.nn.Module,
     setting: Setting,
@@ -320,14 +332,7 @@ def _decode(
     steps: int,
 ) -> list[int]:
     lengths = torch.tensor([speech.size(1)])
-    search = BatchBeamSearch(
-        scorers={"decoder": model.decoder},
-        weights={"decoder": 1.0},
-        beam_size=beam,
-        vocab_size=model.vocab_size,
-        sos=model.sos,
-        eos=model.eos,
-    )
+    search = _decoder_search(model, beam)
     if not setting.gated:
         enc, _ = model.encode(speech, lengths)
         return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
@@ -522,14 +527,7 @@ def measure_batch_decode(
         batch, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(1)
     )
     lengths = torch.full((batch,), speech.size(1))
-    search = BatchBeamSearch(
-        scorers={"decoder": model.decoder},
-        weights={"decoder": 1.0},
-        beam_size=beam,
-        vocab_size=model.vocab_size,
-        sos=model.sos,
-        eos=model.eos,
-    )
+    search = _decoder_search(model, beam)
 
     def encode(rows: slice, gates: GateMask) -> tuple[torch.Tensor, torch.Tensor]:
         with model.encoder_gates(

@@ -40,6 +40,17 @@ ENCODER_CONF = dict(
     dropout_rate=0.0,
     positional_dropout_rate=0.0,
 )
+TINY_ENCODER = dict(
+    input_size=20,
+    output_size=16,
+    attention_heads=2,
+    num_blocks=2,
+    use_ffn=True,
+    macaron_ffn=True,
+    linear_units=32,
+    cgmlp_linear_units=32,
+)
+"""A tiny E-Branchformer on 20-dim features, both FFNs on (as OWSM)."""
 DECODER_CONF = dict(
     attention_heads=2,
     linear_units=64,

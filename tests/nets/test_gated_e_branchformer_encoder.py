@@ -8,6 +8,8 @@ from espnet_dynprune.inference.batching import encode_grouped, group_rows
 from espnet_dynprune.nets.gate_contract import ENCODER_MODULES
 from espnet_dynprune.nets.gated_e_branchformer_encoder import GatedEBranchformerEncoder
 
+from helpers.model_factory import TINY_ENCODER
+
 MODULE_ATTRS = ("feed_forward_macaron", "attn", "cgmlp", "feed_forward")
 
 
@@ -105,16 +107,7 @@ def test_accepts_stock_options():
     ],
 )
 def test_a_module_that_does_not_exist_has_no_gate(use_ffn, macaron_ffn, modules):
-    conf = dict(
-        input_size=20,
-        output_size=16,
-        attention_heads=2,
-        num_blocks=2,
-        linear_units=32,
-        cgmlp_linear_units=32,
-        use_ffn=use_ffn,
-        macaron_ffn=macaron_ffn,
-    )
+    conf = {**TINY_ENCODER, "use_ffn": use_ffn, "macaron_ffn": macaron_ffn}
     torch.manual_seed(0)
     stock = EBranchformerEncoder(**conf).eval()
     torch.manual_seed(0)

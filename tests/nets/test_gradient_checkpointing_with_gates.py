@@ -8,15 +8,10 @@ from espnet2.asr.encoder.e_branchformer_encoder import EBranchformerEncoder
 
 from espnet_dynprune.nets.gated_e_branchformer_encoder import GatedEBranchformerEncoder
 
+from helpers.model_factory import TINY_ENCODER
+
 CONF = dict(
-    input_size=20,
-    output_size=16,
-    attention_heads=2,
-    num_blocks=2,
-    use_ffn=True,
-    macaron_ffn=True,
-    linear_units=32,
-    cgmlp_linear_units=32,
+    **TINY_ENCODER,
     dropout_rate=0.0,
     positional_dropout_rate=0.0,
     attention_dropout_rate=0.0,

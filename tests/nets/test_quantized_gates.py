@@ -11,7 +11,7 @@ from espnet_dynprune.inference.speech2text import Speech2Text
 from espnet_dynprune.nets.gate_contract import ENCODER_MODULES
 from espnet_dynprune.nets.gated_e_branchformer_encoder import GatedEBranchformerEncoder
 
-from helpers.model_factory import write_context_gated_model
+from helpers.model_factory import TINY_ENCODER, write_context_gated_model
 
 QUANTIZED_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 BRANCHES = [ENCODER_MODULES.index(name) for name in ("self_attn", "cgmlp")]
@@ -26,16 +26,7 @@ def _quantized(model: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
 
 def _encoder(seed: int) -> GatedEBranchformerEncoder:
     torch.manual_seed(seed)
-    return GatedEBranchformerEncoder(
-        input_size=20,
-        output_size=16,
-        attention_heads=2,
-        num_blocks=2,
-        use_ffn=True,
-        macaron_ffn=True,
-        linear_units=32,
-        cgmlp_linear_units=32,
-    ).eval()
+    return GatedEBranchformerEncoder(**TINY_ENCODER).eval()
 
 
 @pytest.mark.parametrize("closed", [[0], [1], [0, 1]], ids=["att", "mlp", "both"])

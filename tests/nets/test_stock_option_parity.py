@@ -12,6 +12,8 @@ from espnet_dynprune.nets.gate_contract import DECODER_MODULES, ENCODER_MODULES
 from espnet_dynprune.nets.gated_e_branchformer_encoder import GatedEBranchformerEncoder
 from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
 
+from helpers.model_factory import TINY_ENCODER
+
 
 def _option(cls: type, name: str, value) -> dict:
     if name not in inspect.signature(cls.__init__).parameters:
@@ -44,17 +46,7 @@ def _gates(kind, batch: int, layers: int, modules: int):
 @pytest.mark.parametrize("gates", GATES)
 @pytest.mark.parametrize("options", ENCODER_OPTIONS)
 def test_encoder_with_open_gates_equals_stock(options, gates):
-    conf = dict(
-        input_size=20,
-        output_size=16,
-        attention_heads=2,
-        num_blocks=2,
-        use_ffn=True,
-        macaron_ffn=True,
-        linear_units=32,
-        cgmlp_linear_units=32,
-        **options,
-    )
+    conf = {**TINY_ENCODER, **options}
     torch.manual_seed(0)
     stock = EBranchformerEncoder(**conf).eval()
     torch.manual_seed(0)
