@@ -34,7 +34,6 @@ __all__ = [
     "get_commandline_args",
     "make_pad_mask",
     "mask_merge_input",
-    "torch_version",
 ]
 
 ESPNET_VERSION = version("espnet")
@@ -65,11 +64,6 @@ def mask_merge_input(x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Ten
     if _mask_padded_frames is None:
         return x
     return _mask_padded_frames(x, mask)
-
-
-def torch_version() -> str:
-    """The installed torch release (recorded in packs and model cards)."""
-    return str(torch.__version__)
 
 
 # ``Conv*Subsampling`` keys: 202511 -> 202611 and back (pattern, replacement).

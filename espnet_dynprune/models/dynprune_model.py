@@ -140,17 +140,9 @@ class DynPruneModelMixin:
     # ----- inference ------------------------------------------------------
     @property
     def inference_context(self) -> Optional[InferenceContext]:
-        """The context decoding runs under (``None`` until one is set).
-
-        For per-utterance contexts (a batch), the first utterance's; see
-        :attr:`inference_contexts`.
-        """
+        """The context decoding runs under (``None`` until one is set); with one
+        context per utterance of a batch, the first utterance's."""
         return None if self._decoding is None else self._decoding.contexts[0]
-
-    @property
-    def inference_contexts(self) -> tuple[InferenceContext, ...]:
-        """One context for every utterance, or one shared by all (``()``: unset)."""
-        return () if self._decoding is None else self._decoding.contexts
 
     @property
     def last_gates(self) -> Optional[GateMask]:

@@ -31,11 +31,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import torch
 import yaml
 from espnet2.main_funcs.pack_funcs import pack
 
 from espnet_dynprune import __version__
-from espnet_dynprune.compat.espnet_release import ESPNET_VERSION, torch_version
+from espnet_dynprune.compat.espnet_release import ESPNET_VERSION
 from espnet_dynprune.eval.scoring import DecodeScore
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.package import FORMAT_VERSION, SIDECAR, read_yaml_mapping
@@ -214,7 +215,7 @@ def pack_model(
         results, heatmaps = (None, [])
         if report_dir is not None:
             results, heatmaps = _stage_report(Path(report_dir), model_name, staging)
-        made_with = {"espnet": ESPNET_VERSION, "torch": torch_version()}
+        made_with = {"espnet": ESPNET_VERSION, "torch": str(torch.__version__)}
         sidecar = {
             "format_version": FORMAT_VERSION,
             "espnet_dynprune_version": __version__,

@@ -96,12 +96,15 @@ def _forward_hyp_primers() -> None:
     ``observe_hyp_primer`` method (the gated decoder) is told, so the gated model
     decodes under the context of the prompt. ESPnet has no hook for this.
     """
+    import functools
+
     from espnet_dynprune.compat.espnet_release import BeamSearch
 
     original = BeamSearch.set_hyp_primer
     if getattr(original, "forwards_to_scorers", False):
         return
 
+    @functools.wraps(original)
     def set_hyp_primer(self, hyp_primer=None) -> None:
         original(self, hyp_primer)
         for scorer in self.full_scorers.values():
@@ -109,7 +112,6 @@ def _forward_hyp_primers() -> None:
             if observe is not None:
                 observe(hyp_primer)
 
-    set_hyp_primer.__doc__ = original.__doc__
     set_hyp_primer.forwards_to_scorers = True
     BeamSearch.set_hyp_primer = set_hyp_primer
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from espnet_dynprune.compat.espnet_release import ESPNET_VERSION, torch_version
+from espnet_dynprune.compat.espnet_release import ESPNET_VERSION
 from espnet_dynprune.inference.speech2text import Speech2Text
 from espnet_dynprune.packaging.pack import pack_model
 from espnet_dynprune.tasks.model_files import load_gated_model
@@ -80,7 +80,7 @@ def main() -> None:
         _train(config, model_file)
         package = pack_model(config, model_file, out / "model.zip", repo_id="t/t")
     records = {
-        "made_with": {"espnet": ESPNET_VERSION, "torch": torch_version()},
+        "made_with": {"espnet": ESPNET_VERSION, "torch": str(torch.__version__)},
         "hypotheses": decode(load(package)),
     }
     (out / "hypotheses.json").write_text(json.dumps(records, indent=1) + "\n")
