@@ -66,8 +66,14 @@ def main() -> None:
     stock = localize_assets(read_yaml_mapping(source.config), source, args.out_dir)
     _write_yaml(stock, args.out_dir / STOCK_CONFIG)
     options = read_yaml_mapping(args.gate_conf) if args.gate_conf is not None else {}
+    # No teacher in the converted config: stage 5 distills from this source model.
     gated = apply_gate_options(
-        stock, options, args.encoder_target, args.decoder_target, args.parts
+        stock,
+        options,
+        args.encoder_target,
+        args.decoder_target,
+        args.parts,
+        distill_weight=0.0,
     )
     _write_yaml(gated, args.out_dir / GATED_CONFIG)
     new_keys = convert_checkpoint(

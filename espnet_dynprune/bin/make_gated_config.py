@@ -9,7 +9,10 @@ Usage:
 mappings (targets given on the command line override its ``sparsity_conf``); the
 result also takes the optimisation keys of that file (e.g. ``optim_conf``).
 ``--parts`` names the gated parts (``gate_predictor_conf.parts``); default: the
-gate conf's ``parts``, else the parts that have a target.
+gate conf's ``parts``, else the parts that have a target. A ``distill_conf`` in
+the gate conf turns on distillation from the teacher given by
+``--teacher_config`` / ``--teacher_model_file`` (the dense model the gated one
+starts from); ``--distill_weight`` overrides its weight, 0 turns it off.
 """
 
 import argparse
@@ -44,9 +47,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("src", type=Path, help="stock training config")
     parser.add_argument("dst", type=Path, help="gated config to write")
-    parser.add_argument("--encoder_target", type=parse_target, default=None)
-    parser.add_argument("--decoder_target", type=parse_target, default=None)
-    parser.add_argument("--gate_conf", type=Path, default=None)
+    parser.add_argument(
+        "--encoder_target",
+        type=parse_target,
+        default=None,
+        help="fraction of encoder gates to close; none: no encoder term "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--decoder_target",
+        type=parse_target,
+        default=None,
+        help="fraction of decoder gates to close; none: no decoder term "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sparsity_weight",
+        type=float,
+        default=None,
+        help="replaces sparsity_conf.weight (default: the gate conf's)",
+    )
+    parser.add_argument(
+        "--gate_conf",
+        type=Path,
+        default=None,
+        help="YAML with gate_predictor_conf, sparsity_conf, optional distill_conf "
+        "and training keys that replace the source config's",
+    )
+    parser.add_argument(
+        "--teacher_config",
+        default=None,
+        help="distillation teacher's config.yaml (used when the gate conf has "
+        "distill_conf without one)",
+    )
+    parser.add_argument(
+        "--teacher_model_file", default=None, help="distillation teacher's weights"
+    )
+    parser.add_argument(
+        "--distill_weight",
+        type=float,
+        default=None,
+        help="replaces distill_conf.weight; 0 turns distillation off "
+        "(default: the gate conf's)",
+    )
     add_parts_option(parser)
     args = parser.parse_args()
     with open(args.src, encoding="utf-8") as f:
@@ -55,8 +98,22 @@ def main() -> None:
     if args.gate_conf is not None:
         with open(args.gate_conf, encoding="utf-8") as f:
             extra = yaml.safe_load(f) or {}
+    if args.sparsity_weight is not None:
+        extra["sparsity_conf"] = {
+            **(extra.get("sparsity_conf") or {}),
+            "weight": args.sparsity_weight,
+        }
+    teacher = None
+    if args.teacher_config and args.teacher_model_file:
+        teacher = (args.teacher_config, args.teacher_model_file)
     result = apply_gate_options(
-        config, extra, args.encoder_target, args.decoder_target, args.parts
+        config,
+        extra,
+        args.encoder_target,
+        args.decoder_target,
+        args.parts,
+        teacher,
+        args.distill_weight,
     )
     args.dst.parent.mkdir(parents=True, exist_ok=True)
     with open(args.dst, "w", encoding="utf-8") as f:

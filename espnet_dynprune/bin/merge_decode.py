@@ -9,12 +9,14 @@ Each directory's ``logdir/output.*`` (one per decoding job) are merged into it.
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 
 def merge(parts: list[Path], out: Path) -> None:
     """Concatenate ``1best_recog/*`` files (sorted by id) and sum ``timing.json``
-    (its decoding options are the parts' own)."""
+    round by round, its ``seconds`` the median of the summed rounds (its
+    decoding options are the parts' own)."""
     best = out / "1best_recog"
     best.mkdir(parents=True, exist_ok=True)
     names = sorted({f.name for part in parts for f in (part / "1best_recog").iterdir()})
@@ -25,11 +27,17 @@ def merge(parts: list[Path], out: Path) -> None:
             if path.exists():
                 lines += path.read_text(encoding="utf-8").splitlines()
         (best / name).write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
-    timing = {"utterances": 0, "seconds": 0.0}
-    for part in parts:
-        part_timing = json.loads((part / "timing.json").read_text())
-        options = part_timing.get("options")
-        timing = {k: timing[k] + part_timing[k] for k in ("utterances", "seconds")}
+    timings = [json.loads((part / "timing.json").read_text()) for part in parts]
+    rounds = [t.get("rounds", [t["seconds"]]) for t in timings]
+    if len({len(r) for r in rounds}) != 1:
+        raise SystemExit(f"{out}: its parts were timed in different numbers of rounds")
+    summed = [sum(seconds) for seconds in zip(*rounds, strict=True)]
+    timing = {
+        "utterances": sum(t["utterances"] for t in timings),
+        "seconds": statistics.median(summed),
+        "rounds": summed,
+    }
+    options = timings[-1].get("options")
     if options is not None:  # one decoding command per set: the parts agree
         timing["options"] = options
     (out / "timing.json").write_text(json.dumps(timing))

@@ -24,7 +24,7 @@ import torch
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.probe_encoder import probe_encoder
 from espnet_dynprune.eval.scoring import read_kaldi_text
-from espnet_dynprune.tasks.model_files import load_s2t_model
+from espnet_dynprune.io.model_file import load_s2t_model
 
 __all__ = ["main"]
 

@@ -26,17 +26,24 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
   open is no longer that baseline;
 * ``1best_recog/gates``: per utterance, which modules ran, one 0/1 group per
   layer (``encoder=1111 1011 decoder=111 010``; absent in dense mode);
-* ``timing.json``: utterances decoded and their total decoding seconds (model
-  loading and audio reading excluded), and the command-line options less
-  ``--decode_list`` (what the recipe's report shows as decoding options).
+* ``--timing_rounds N``: decode everything N times, round after round (with a
+  ``--decode_list``, each round decodes every line in order, so two models listed
+  side by side are timed interleaved); outputs come from the first round, later
+  rounds only time (and warn if a hypothesis differs);
+* ``timing.json``: utterances decoded, the decoding seconds of each round
+  (``rounds``; model loading and audio reading excluded) and their median
+  (``seconds``), and the command-line options less ``--decode_list`` (what the
+  recipe's report shows as decoding options).
 """
 
 import argparse
 import json
 import logging
 import shlex
+import statistics
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -67,6 +74,7 @@ _LOOP_OPTIONS = (
     "word_lm_file",
     "decode_list",
     "dense_model_file",
+    "timing_rounds",
 )
 # ESPnet requires these; a --decode_list gives them per line instead.
 _PER_DECODING_OPTIONS = ("output_dir", "data_path_and_name_and_type")
@@ -107,6 +115,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="weights of the dense decodings (gate mode dense), e.g. the dense "
         "baseline; default: --s2t_model_file",
+    )
+    parser.add_argument(
+        "--timing_rounds",
+        type=int,
+        default=1,
+        help="decode everything this many times, round after round; timing.json "
+        "keeps each round's seconds and their median (default: %(default)s)",
     )
     for action in parser._actions:  # argparse has no public way to relax these
         if action.dest in _PER_DECODING_OPTIONS:
@@ -187,10 +202,13 @@ def decode(
     decoding: Decoding,
     loop: dict[str, Any],
     nbest: int,
-    command_options: str = "",
-) -> None:
-    """Decode one data set; write ESPnet's output files and ``timing.json``
-    (with ``command_options``, the command line it was decoded with)."""
+    write: bool = True,
+) -> tuple[int, float, dict[str, list[int]]]:
+    """Decode one data set; write ESPnet's output files if ``write``.
+
+    Returns:
+        utterances decoded, their decoding seconds, and each one's best token ids.
+    """
     speech2text.gate_mode = decoding.gate_mode
     loader = S2TTask.build_streaming_iterator(
         decoding.data_path_and_name_and_type,
@@ -203,8 +221,8 @@ def decode(
         allow_variable_data_keys=loop["allow_variable_data_keys"],
         inference=True,
     )
-    seconds, count = 0.0, 0
-    with DatadirWriter(decoding.output_dir) as writer:
+    seconds, count, best_ids = 0.0, 0, {}
+    with DatadirWriter(decoding.output_dir) if write else nullcontext() as writer:
         for keys, batch in loader:
             key = keys[0]
             batch = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
@@ -217,12 +235,16 @@ def decode(
                 logging.warning(
                     "utterance %s: %s; writing an empty hypothesis", key, error
                 )
-                writer["1best_recog"]["text"][key] = ""
+                if writer is not None:
+                    writer["1best_recog"]["text"][key] = ""
                 continue
             seconds += time.perf_counter() - start
             count += 1
             if isinstance(results, tuple):  # interCTC outputs are not written here
                 results = results[0]
+            best_ids[key] = list(results[0][2]) if results else []
+            if writer is None:
+                continue
             for n, (text, token, token_int, text_nospecial, hyp) in enumerate(
                 results[:nbest], start=1
             ):
@@ -239,8 +261,6 @@ def decode(
                 writer["1best_recog"]["gates"][key] = " ".join(
                     f"{part}={groups}" for part, groups in gates.items()
                 )
-    timing = {"utterances": count, "seconds": seconds, "options": command_options}
-    (Path(decoding.output_dir) / "timing.json").write_text(json.dumps(timing))
     logging.info(
         "%s: %d utterances (%s %s, %s gates) in %.1f s",
         decoding.output_dir,
@@ -250,6 +270,7 @@ def decode(
         decoding.gate_mode.value,
         seconds,
     )
+    return count, seconds, best_ids
 
 
 def inference(args: argparse.Namespace, command_options: str = "") -> None:
@@ -274,16 +295,40 @@ def inference(args: argparse.Namespace, command_options: str = "") -> None:
         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
     )
     decodings = _decodings(loop, options)
+    if loop["timing_rounds"] < 1:
+        raise ValueError(f"--timing_rounds must be >= 1, got {loop['timing_rounds']}")
     set_all_random_seed(loop["seed"])
     models = _load_models(loop, options, decodings)
-    for decoding in decodings:
-        decode(
-            models[decoding.gate_mode],
-            decoding,
-            loop,
-            options["nbest"],
-            command_options,
-        )
+    rounds: dict[str, list[float]] = {d.output_dir: [] for d in decodings}
+    counts, first_ids = {}, {}
+    for round_index in range(loop["timing_rounds"]):
+        for decoding in decodings:
+            model = models[decoding.gate_mode]
+            count, seconds, ids = decode(
+                model, decoding, loop, options["nbest"], write=round_index == 0
+            )
+            rounds[decoding.output_dir].append(seconds)
+            counts[decoding.output_dir] = count
+            first_ids.setdefault(decoding.output_dir, ids)
+            changed = [
+                k for k, v in ids.items() if first_ids[decoding.output_dir][k] != v
+            ]
+            if changed:
+                logging.warning(
+                    "%s: round %d gave other hypotheses than round 1 for %d "
+                    "utterances (nondeterministic decoding)",
+                    decoding.output_dir,
+                    round_index + 1,
+                    len(changed),
+                )
+    for output_dir, seconds in rounds.items():
+        timing = {
+            "utterances": counts[output_dir],
+            "seconds": statistics.median(seconds),
+            "rounds": seconds,
+            "options": command_options,
+        }
+        (Path(output_dir) / "timing.json").write_text(json.dumps(timing))
 
 
 def _load_models(

@@ -79,6 +79,10 @@ class DecodeScore:
     dense_seconds: Optional[float] = None
     """Decode seconds of the dense reference on the same set (gated models only):
     the recipe decodes it interleaved with the gated model, in the same processes."""
+    rounds: Optional[list[float]] = None
+    """Decode seconds of each timing round (``seconds`` is their median)."""
+    dense_rounds: Optional[list[float]] = None
+    """The dense reference's seconds in the same rounds."""
     words: Optional[int] = None
     """Reference words of a WER set; this and the counts below (sclite's) are
     None for BLEU sets and in results.json files written before they existed."""
@@ -120,9 +124,12 @@ def _task_of(ref_text: dict[str, str]) -> str:
     return match.group(1)
 
 
-def _decode_seconds(decode_dir: Path) -> float:
-    """Beam-search seconds of one decoded set (its ``timing.json``)."""
-    return float(json.loads((decode_dir / "timing.json").read_text())["seconds"])
+def _decode_timing(decode_dir: Path) -> tuple[float, list[float]]:
+    """Beam-search seconds of one decoded set and of each timing round
+    (its ``timing.json``; one round if it records none)."""
+    timing = json.loads((decode_dir / "timing.json").read_text())
+    seconds = float(timing["seconds"])
+    return seconds, [float(r) for r in timing.get("rounds", [seconds])]
 
 
 def read_decode_options(decode_dir: Path) -> Optional[str]:
@@ -179,6 +186,10 @@ def score_decode_dir(
     ref_list = [normalize(refs[k]) for k in keys]
     hyp_list = [normalize(hyps[k]) for k in keys]
     task = _task_of(refs)
+    seconds, rounds = _decode_timing(decode_dir)
+    dense_seconds, dense_rounds = (
+        (None, None) if dense_dir is None else _decode_timing(dense_dir)
+    )
     counts: dict[str, int] = {}
     if task == "asr":
         value, counts = _wer(ref_list, hyp_list)
@@ -194,9 +205,11 @@ def score_decode_dir(
         utterances=len(keys),
         metric=metric,
         score=value,
-        seconds=_decode_seconds(decode_dir),
+        seconds=seconds,
         signature=signature,
-        dense_seconds=None if dense_dir is None else _decode_seconds(dense_dir),
+        dense_seconds=dense_seconds,
+        rounds=rounds,
+        dense_rounds=dense_rounds,
         **counts,
     )
     gates_file = decode_dir / "1best_recog" / "gates"

@@ -8,7 +8,9 @@ has no such prefix: there the predictor must be acoustic-only
 
 Training: ``forward`` predicts gates, runs ESPnet's own forward under them, and
 adds the sparsity loss (reported as ``loss_sparsity`` with ``sparsity_enc``,
-``sparsity_dec``, ``sparsity_flops`` and ``gate_temperature``).
+``sparsity_dec``, ``sparsity_flops`` and ``gate_temperature``). With
+``distill_conf`` the task loss is mixed with distillation from a frozen dense
+teacher (``loss_distill``, ``loss_distill_att``, ``loss_distill_ctc``).
 
 Inference: ``encode`` (what ESPnet's ``Speech2Text`` calls) predicts the gates
 for the context set with :meth:`set_inference_context`, runs the encoder under
@@ -26,8 +28,14 @@ from espnet2.s2t.espnet_model import ESPnetS2TModel
 from espnet2.torch_utils.device_funcs import force_gatherable
 
 from espnet_dynprune.compat.espnet_release import conform_state_dict, make_pad_mask
+from espnet_dynprune.models.distillation import (
+    DenseTeacher,
+    StudentOutputs,
+    capture_decoder,
+)
 from espnet_dynprune.models.gating import DynPruneGating
 from espnet_dynprune.models.inference_context import GateMode, InferenceContext
+from espnet_dynprune.nets.distillation import DistillationConfig
 from espnet_dynprune.nets.gate_config import (
     GatePredictorConfig,
     SparsityConfig,
@@ -51,6 +59,7 @@ class DynPruneModelMixin:
         gate_predictor_conf: Optional[dict],
         sparsity_conf: Optional[dict],
         inference_gate_mode: Union[str, GateMode],
+        distill_conf: Optional[dict],
     ) -> None:
         predictor_config = from_dict(
             GatePredictorConfig, gate_predictor_conf, "model_conf.gate_predictor_conf"
@@ -80,6 +89,22 @@ class DynPruneModelMixin:
         self.inference_gate_mode = GateMode.parse(inference_gate_mode)
         if isinstance(self.decoder, GatedTransformerDecoder):
             self.decoder.primer_listener = self.set_context_from_primer
+        # Not a submodule: no parameters to train, no keys in the checkpoint.
+        self.distillation_teacher: Optional[DenseTeacher] = None
+        if distill_conf:
+            self.distillation_teacher = DenseTeacher(
+                from_dict(DistillationConfig, distill_conf, "model_conf.distill_conf"),
+                self._espnet_task(),
+                self.vocab_size,
+                self.sos,
+            )
+        # The student's outputs, recorded during a distillation forward.
+        self._student_outputs: Optional[StudentOutputs] = None
+
+    @staticmethod
+    def _espnet_task() -> type:
+        """The ESPnet task class that builds this kind of model (and its teacher)."""
+        raise NotImplementedError
 
     # ----- training -------------------------------------------------------
     def _context_from_text(
@@ -109,6 +134,19 @@ class DynPruneModelMixin:
         finally:
             self._gates_in_place = False
 
+    @contextmanager
+    def _recording(self, student: StudentOutputs) -> Iterator[None]:
+        """Record the student's encoder and decoder outputs (with a teacher only)."""
+        if self.distillation_teacher is None:
+            yield
+            return
+        self._student_outputs = student
+        try:
+            with capture_decoder(self.decoder, student):
+                yield
+        finally:
+            self._student_outputs = None
+
     def encoder_gates(self, gates: Optional[torch.Tensor]) -> AbstractContextManager:
         """Apply encoder gates in a ``with`` block (no-op for ``None``)."""
         return nullcontext() if gates is None else self.encoder.gates_applied(gates)
@@ -126,10 +164,20 @@ class DynPruneModelMixin:
     ) -> tuple[torch.Tensor, dict, torch.Tensor]:
         pooled = self._pooled_features(speech, speech_lengths)
         gates = self.gating.predict(context["lang"], context["task"], pooled)
-        with self._gates_applied(gates):
+        student = StudentOutputs()
+        with self._gates_applied(gates), self._recording(student):
             loss, stats, weight = super().forward(
                 speech=speech, speech_lengths=speech_lengths, **forward_kwargs
             )
+        teacher = self.distillation_teacher
+        if teacher is not None:
+            distill, terms = teacher.loss(
+                speech, speech_lengths, student, self.ctc, self.ctc_weight
+            )
+            weight_kd = teacher.config.weight
+            loss = (1.0 - weight_kd) * loss + weight_kd * distill
+            stats["loss_distill"] = distill.detach()
+            stats.update({key: value.detach() for key, value in terms.items()})
         sparsity_loss, sparsity_stats = self.gating.sparsity_loss(gates)
         loss = loss + sparsity_loss
         stats.update(sparsity_stats)
@@ -282,7 +330,13 @@ class DynPruneModelMixin:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """ESPnet's ``encode``; at inference, under the context's gates."""
         if self._gates_in_place:
-            return super().encode(speech, speech_lengths)
+            encoder_out, encoder_lens = super().encode(speech, speech_lengths)
+            if self._student_outputs is not None:
+                self._student_outputs.encoder_out = (
+                    encoder_out[0] if isinstance(encoder_out, tuple) else encoder_out
+                )
+                self._student_outputs.encoder_lens = encoder_lens
+            return encoder_out, encoder_lens
         if self._decoding is None and not self.gating.config.context:
             self.set_inference_context(gate_mode=self.inference_gate_mode)
         decoding = self._decoding
@@ -398,6 +452,8 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
         sparsity_conf: options of :class:`SparsityConfig`.
         inference_gate_mode: ``predicted`` or ``dense``: the gates of decoding
             through ESPnet's own ``Speech2Text`` / ``s2t_inference``.
+        distill_conf: options of :class:`DistillationConfig` (``None``: no
+            teacher).
         **kwargs: every option of ``ESPnetS2TModel``.
     """
 
@@ -407,10 +463,19 @@ class ESPnetDynPruneS2TModel(DynPruneModelMixin, ESPnetS2TModel):
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
         inference_gate_mode: str = "predicted",
+        distill_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._init_gating(gate_predictor_conf, sparsity_conf, inference_gate_mode)
+        self._init_gating(
+            gate_predictor_conf, sparsity_conf, inference_gate_mode, distill_conf
+        )
+
+    @staticmethod
+    def _espnet_task() -> type:
+        from espnet2.tasks.s2t import S2TTask
+
+        return S2TTask
 
     def forward(
         self,
@@ -444,6 +509,7 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
         gate_predictor_conf: Optional[dict] = None,
         sparsity_conf: Optional[dict] = None,
         inference_gate_mode: str = "predicted",
+        distill_conf: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -453,7 +519,13 @@ class ESPnetDynPruneASRModel(DynPruneModelMixin, ESPnetASRModel):
                 "ASR task: gate_predictor_conf needs context: [] and acoustic: true "
                 "(ASR text has no <lang><task> prefix)"
             )
-        self._init_gating(conf, sparsity_conf, inference_gate_mode)
+        self._init_gating(conf, sparsity_conf, inference_gate_mode, distill_conf)
+
+    @staticmethod
+    def _espnet_task() -> type:
+        from espnet2.tasks.asr import ASRTask
+
+        return ASRTask
 
     def forward(
         self,

@@ -112,6 +112,9 @@ def _stage_config(
             stats, staging, f"{model_dir}/feats_stats.npz"
         )
         assets.append(normalize_conf["stats_file"])
+    # The distillation teacher is a training-time file of this machine, not part of
+    # the model: a package names none (fine-tuning it sets its own).
+    (conf.get("model_conf") or {}).pop("distill_conf", None)
     name = f"{model_dir}/config.yaml"
     (staging / model_dir).mkdir(parents=True, exist_ok=True)
     with open(staging / name, "w", encoding="utf-8") as f:

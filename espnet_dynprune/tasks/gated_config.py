@@ -12,6 +12,7 @@ from typing import Any, Optional, Union
 import yaml
 
 from espnet_dynprune.models.word_aligned_model import ESPnetWordAlignedS2TModel
+from espnet_dynprune.nets.distillation import DistillationConfig
 from espnet_dynprune.nets.gate_config import (
     GatePredictorConfig,
     SparsityConfig,
@@ -39,6 +40,8 @@ _STOCK_CLASSES = {
     "encoder": ("e_branchformer", ENCODER_NAME),
     "decoder": ("transformer", DECODER_NAME),
 }
+
+_GATE_OPTIONS = ("sparsity_conf", "gate_predictor_conf", "distill_conf")
 
 _TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ESPnetWordAlignedS2TModel.TRAINING_OPTIONS}
 
@@ -105,7 +108,7 @@ def stock_config(config: dict[str, Any]) -> dict[str, Any]:
     stock["model_conf"] = {
         key: value
         for key, value in (config.get("model_conf") or {}).items()
-        if key not in ("sparsity_conf", "gate_predictor_conf")
+        if key not in _GATE_OPTIONS
     }
     return stock
 
@@ -116,24 +119,47 @@ def apply_gate_options(
     encoder_target: Optional[float],
     decoder_target: Optional[float],
     parts: Optional[Sequence[str]] = None,
+    teacher: Optional[tuple[str, str]] = None,
+    distill_weight: Optional[float] = None,
 ) -> dict[str, Any]:
     """The gated config with a gate options file's settings and the targets.
 
     Args:
         config: a stock S2T config.
-        gate_options: ``gate_predictor_conf`` and ``sparsity_conf`` mappings;
-            every other top-level key (e.g. ``optim_conf``) replaces the config's.
+        gate_options: ``gate_predictor_conf``, ``sparsity_conf`` and optional
+            ``distill_conf`` mappings; every other top-level key (e.g.
+            ``optim_conf``) replaces the config's.
         encoder_target: fraction of encoder gates to close (``None``: no term).
         decoder_target: fraction of decoder gates to close (``None``: no term).
         parts: the gated parts (default: see :func:`gated_config`).
+        teacher: ``(config.yaml, weights)`` of the distillation teacher, filled
+            into ``distill_conf`` where it names none.
+        distill_weight: replaces ``distill_conf.weight``; 0 turns distillation off.
+    Raises:
+        ValueError: distillation without a teacher, or bad gate options.
     """
     extra = dict(gate_options)
     sparsity = dict(extra.pop("sparsity_conf", None) or {})
     sparsity["encoder_target"] = encoder_target
     sparsity["decoder_target"] = decoder_target
     predictor = extra.pop("gate_predictor_conf", None)
+    distill = dict(extra.pop("distill_conf", None) or {})
     result = gated_config(config, sparsity, predictor, parts)
     result.update(extra)
+    if distill_weight is not None:
+        distill["weight"] = distill_weight
+    if distill and distill.get("weight", DistillationConfig.weight) > 0:
+        if teacher is not None:
+            distill.setdefault("teacher_config", str(teacher[0]))
+            distill.setdefault("teacher_model_file", str(teacher[1]))
+        try:
+            from_dict(DistillationConfig, distill, "distill_conf")
+        except TypeError as error:  # a required teacher key is missing
+            raise ValueError(
+                "distill_conf: name the teacher (teacher_config and "
+                "teacher_model_file, or --teacher_config/--teacher_model_file)"
+            ) from error
+        result["model_conf"]["distill_conf"] = distill
     return result
 
 

@@ -158,7 +158,8 @@ def test_joint_training_updates_backbone_and_gates_at_their_own_lr(
 def test_dense_model_file_decodes_the_baseline_beside_the_gated_model(
     corpus, dense_exp, joint_run, tmp_path
 ):
-    """Dense lines use the baseline's weights, predicted lines the joint model's."""
+    """Dense lines use the baseline's weights, predicted lines the joint model's;
+    three timing rounds keep the first round's outputs and time each round."""
     exp, _ = joint_run
     wav_scp = corpus.test_dir / "wav.scp"
     decode_list = tmp_path / "decode.list"
@@ -174,7 +175,13 @@ def test_dense_model_file_decodes_the_baseline_beside_the_gated_model(
         str(dense_exp / MODEL),
         "--beam_size",
         "2",
+        "--timing_rounds",
+        "3",
     )
+    for out in ("dense", "gated"):
+        timing = json.loads((tmp_path / out / "timing.json").read_text())
+        assert len(timing["rounds"]) == 3 and min(timing["rounds"]) > 0
+        assert timing["seconds"] == sorted(timing["rounds"])[1]
     stock = ESPnetSpeech2Text(dense_exp / "config.yaml", dense_exp / MODEL, beam_size=2)
     gated = Speech2Text(exp / "config.yaml", exp / MODEL, beam_size=2)
     written = {out: _scores(tmp_path / out) for out in ("dense", "gated")}

@@ -204,6 +204,7 @@ def test_gate_training_decoding_and_scoring_from_owsm(recipe, corpus, tmp_path):
         "--targets", "0.5",
         "--test_sets", "test_deu_st_eng",  # one set: each decode is a process
         "--nj", "1",
+        "--timing_rounds", "1",
         "--gated_args", "--max_epoch 1 --batch_size 6 --num_workers 0",
         "--decode_args", "--beam_size 1 --maxlenratio -3",
     )  # fmt: skip

@@ -17,7 +17,8 @@ from espnet_dynprune.bin.score import dense_reference
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.data.check_data import check_data_dir
 from espnet_dynprune.data.token_list import build_token_list
-from espnet_dynprune.eval.report import write_report
+from espnet_dynprune.eval import report
+from espnet_dynprune.eval.report import summarize_model, write_report
 from espnet_dynprune.eval.scoring import (
     DecodeScore,
     normalize,
@@ -142,7 +143,7 @@ def test_normalize():
     assert normalize("<eng><asr><notimestamps> Hello, World!") == "hello world"
 
 
-def _decode_dir(path, hyps, gates=None, seconds=2.0, options=None):
+def _decode_dir(path, hyps, gates=None, seconds=2.0, options=None, rounds=None):
     (path / "1best_recog").mkdir(parents=True)
     (path / "1best_recog" / "text").write_text(
         "\n".join(f"{k} {v}" for k, v in hyps.items()) + "\n"
@@ -150,6 +151,8 @@ def _decode_dir(path, hyps, gates=None, seconds=2.0, options=None):
     if gates:
         (path / "1best_recog" / "gates").write_text("\n".join(gates) + "\n")
     timing = {"utterances": len(hyps), "seconds": seconds}
+    if rounds is not None:
+        timing["rounds"] = rounds
     if options is not None:
         timing["options"] = options
     (path / "timing.json").write_text(json.dumps(timing))
@@ -182,6 +185,14 @@ def test_scores_bleu_sparsity_and_report(tmp_path):
     assert f"sacreBLEU signature: `{score.signature}`" in text
     assert "| test_deu_st_eng | BLEU | 100.0 | 0.06 | 0.42 | 0.22 | 2.0 |  |" in text
     assert "![gates of m/decode_predicted](gates_m_decode_predicted.png)" in text
+    # open rate by task: decoder layer 1 keeps self-attention only in u1 of two
+    assert "| decoder module | task | layer 0 | layer 1 | mean |" in text
+    assert "| self_attn | ST | 1.00 | 0.00 | 0.50 |" in text
+    assert "| src_attn | ST | 1.00 | 0.50 | 0.75 |" in text
+    assert "| encoder module | task | layer 0 | layer 1 | mean |" in text
+    assert "| self_attn | ST | 1.00 | 0.50 | 0.75 |" in text  # encoder, u2 only
+    assert "| cgmlp | ST | 1.00 | 1.00 | 1.00 |" in text
+    assert "| ASR |" not in text  # no ASR set scored
     assert (tmp_path / "r" / "gates_m_decode_predicted.png").stat().st_size > 0
 
 
@@ -230,14 +241,16 @@ def test_report_summary_and_tradeoff_curve(tmp_path):
         "g1/decode_predicted": _scores(12.0, 3.0, 4.0, sparsity=0.25),
     }
     text = write_report(results, tmp_path / "one", "g1/decode_dense", "cmd").read_text()
-    assert "| g1/decode_predicted | 12.0 | 38.0 | 0.25 | - | 6.0 | -25.0% |" in text
-    assert "| g1/decode_dense | 10.0 | 40.0 | - | - | 8.0 |  |" in text
+    row = "| g1/decode_predicted | 12.0 | 38.0 | 0.25 | - | 6.0 | -25.0% | -25.0% |"
+    assert row in text
+    assert "| g1/decode_dense | 10.0 | 40.0 | - | - | 8.0 |  |  |" in text
     assert "Trade-off" not in text  # one gated model: no curve
     assert not (tmp_path / "one" / "tradeoff.png").exists()
 
     results["g2/decode_predicted"] = _scores(15.0, 2.0, 5.0, sparsity=0.5)
     text = write_report(results, tmp_path / "two", "g1/decode_dense", "cmd").read_text()
     assert "| g2/decode_predicted | 15.0 | 35.0 | 0.50 | - | 4.0 | -60.0% |" in text
+    assert "| g1/decode_predicted | 12.0 | 38.0 | 0.25 | - | 6.0 | -25.0% |" in text
     assert "![quality and decoding time against sparsity](tradeoff.png)" in text
     assert (tmp_path / "two" / "tradeoff.png").stat().st_size > 0
     saved = json.loads((tmp_path / "two" / "results.json").read_text())
@@ -361,7 +374,54 @@ def test_merge_decode_concatenates_jobs_of_each_set(tmp_path):
         assert merged == [f"u1 t{number}1", f"u2 t{number}2"]
         timing = json.loads((decode_dir / "timing.json").read_text())
         recorded = {"options": "--beam_size 5"} if number else {}
-        assert timing == {"utterances": 2, "seconds": 4.0, **recorded}
+        assert timing == {"utterances": 2, "seconds": 4.0, "rounds": [4.0], **recorded}
+
+
+def test_merge_decode_sums_rounds_and_keeps_their_median(tmp_path):
+    decode_dir = tmp_path / "decode_predicted" / "a"
+    for job, rounds in ((1, [1.0, 5.0, 2.0]), (2, [1.0, 1.0, 4.0])):
+        _decode_dir(
+            decode_dir / "logdir" / f"output.{job}",
+            {f"u{job}": "t"},
+            seconds=sorted(rounds)[1],
+            rounds=rounds,
+        )
+    subprocess.run(
+        [sys.executable, "-m", "espnet_dynprune.bin.merge_decode", str(decode_dir)],
+        check=True,
+    )
+    timing = json.loads((decode_dir / "timing.json").read_text())
+    # the median of the whole set's rounds (2, 6, 6), not the sum of medians (4)
+    assert timing["rounds"] == [2.0, 6.0, 6.0] and timing["seconds"] == 6.0
+
+
+def test_time_change_is_the_median_of_each_rounds_total_change():
+    def scores(rounds, dense_rounds):
+        return [
+            DecodeScore(
+                f"test_{n}_asr",
+                "asr",
+                utterances=1,
+                metric="WER",
+                score=1.0,
+                seconds=float(np.median(r)),
+                dense_seconds=float(np.median(d)),
+                rounds=r,
+                dense_rounds=d,
+            )
+            for n, (r, d) in enumerate(zip(rounds, dense_rounds, strict=True))
+        ]
+
+    # per-round totals: gated 6, 6, 9; dense 10, 8, 10 -> -40%, -25%, -10%
+    summary = summarize_model(
+        scores([[2.0, 3.0, 4.0], [4.0, 3.0, 5.0]], [[5.0, 4.0, 5.0], [5.0, 4.0, 5.0]])
+    )
+    assert summary.round_changes == pytest.approx([-0.4, -0.25, -0.1])
+    assert summary.time_change == pytest.approx(-0.25)
+    text = "\n".join(
+        report._summary_table({"g/decode_predicted": summary})  # noqa: SLF001
+    )
+    assert "| -25.0% | -40.0%, -25.0%, -10.0% |" in text
 
 
 def test_merge_decode_names_a_set_without_outputs(tmp_path):

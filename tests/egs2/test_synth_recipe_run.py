@@ -8,16 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
 RECIPE = Path(__file__).resolve().parents[2] / "egs2" / "synth_multiling" / "s2t1"
 TINY = [
     "--data_opts", "--size 60",
-    "--dense_args", "--max_epoch 1 --batch_size 8 --scheduler_conf warmup_steps=4",
+    "--dense_args",
+    "--max_epoch 1 --batch_size 8 --scheduler_conf warmup_steps_list=[0,4,8]",
     "--gated_args", "--max_epoch 1 --batch_size 8",
     "--decode_args", "--beam_size 2 --maxlenratio 0.1",
     "--nj", "1",
+    "--timing_rounds", "2",
     "--test_sets", "test_deu_asr test_deu_st_eng",  # every process start costs
 ]  # fmt: skip
 
@@ -57,10 +60,22 @@ def test_test_sets_are_decoded_in_both_modes(recipe_run):
     for mode in ("predicted", "dense"):
         for test_set in ("test_deu_asr", "test_deu_st_eng"):
             out = model / f"decode_{mode}" / test_set
-            assert (out / "timing.json").is_file()
+            timing = json.loads((out / "timing.json").read_text())
+            assert len(timing["rounds"]) == 2  # --timing_rounds 2, interleaved
             keys = (tmp / "data" / test_set / "text").read_text().split("\n")
             hyps = (out / "1best_recog" / "text").read_text().split("\n")
             assert len(hyps) == len(keys)
+
+
+def test_gated_stage_distills_from_the_dense_baseline(recipe_run):
+    tmp, _ = recipe_run
+    gated = tmp / "exp" / "s2t_gated_dec0.5"
+    config = yaml.safe_load((gated / "config.yaml").read_text())
+    distill = config["model_conf"]["distill_conf"]
+    assert distill["teacher_config"] == str(tmp / "exp" / "s2t_dense" / "config.yaml")
+    assert distill["teacher_model_file"].endswith("s2t_dense/valid.acc.ave.pth")
+    log = (gated / "train.log").read_text()
+    assert "distillation teacher:" in log and "loss_distill_att=" in log
 
 
 def test_report_is_written_and_printed(recipe_run):
@@ -97,4 +112,6 @@ def test_pack_stage_writes_zip_and_dry_run_lists_it(recipe_run):
     packed = tmp / "exp" / "packed" / "s2t_gated_dec0.5"
     assert (packed.parent / f"{packed.name}.zip").is_file()
     assert (packed / "README.md").is_file() and (packed / "meta.yaml").is_file()
+    config = next(packed.glob("exp/*/config.yaml"))
+    assert "distill_conf" not in yaml.safe_load(config.read_text())["model_conf"]
     assert "someone/tiny" in log and "README.md" in log

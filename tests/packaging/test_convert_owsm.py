@@ -243,6 +243,24 @@ def test_gate_only_training_keeps_no_state_for_the_backbone(base):
     assert (weights + grads + _bytes(state)) / weights < 1.02
 
 
+def test_the_source_model_is_the_distillation_teacher(base):
+    """Stage 5 after a conversion: teacher = stock_config.yaml + init.pth."""
+    _, out = base
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    config["model_conf"]["distill_conf"] = {
+        "teacher_config": str(out / "stock_config.yaml"),
+        "teacher_model_file": str(out / "init.pth"),
+    }
+    model = S2TTask.build_model(argparse.Namespace(**config))
+    model.load_state_dict(load_state_dict_safely(out / "init.pth"))
+    model.eval()  # gates start open: the student is still the source model
+    _, stats, _ = model(**_s2t_batch(model.token_list))
+    assert float(stats["loss_distill_att"]) == pytest.approx(0.0, abs=1e-4)
+    assert float(stats["loss_distill_ctc"]) == pytest.approx(0.0, abs=1e-4)
+    teacher = model.distillation_teacher.model(torch.device("cpu"))
+    assert type(teacher).__name__ == "ESPnetS2TModel"  # the stock class
+
+
 def test_config_source_needs_weights(base):
     saved, _ = base
     with pytest.raises(ValueError, match="needs --model_file"):

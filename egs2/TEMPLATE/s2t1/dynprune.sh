@@ -13,7 +13,8 @@
 #                  data/{train,dev}/word_bounds when the data stage wrote them), or
 #                  with --init_model convert a pretrained one (convert_owsm)
 #  5. gated        train gated models from the baseline (--init_param), one per target;
-#                  --freeze_param "" trains the backbone with the gates
+#                  --freeze_param "" trains the backbone with the gates; a distill_conf
+#                  in the gate config distills from the baseline (the teacher)
 #  6. decode       every test set with every gated model (gate_mode predicted) and
 #                  with the baseline's weights (gate_mode dense), side by side
 #  7. score        WER / BLEU / sparsity / decoding time -> RESULTS.md, results.json, PNG
@@ -43,7 +44,10 @@ init_model=""           # pretrained S2T model instead of a dense baseline: Hub 
 init_model_file=""      # its .pth, when init_model is a config.yaml
 gate_config=conf/gate.yaml
 targets="0.5"           # decoder sparsity targets, one gated model each
+distill_weight=""       # replaces gate_config's distill_conf.weight; 0: no distillation
+sparsity_weight=""      # replaces gate_config's sparsity_conf.weight
 encoder_target=none
+gated_tag=""            # suffix of the gated model dirs (e.g. _nokd for a variant)
 gated_parts=""          # parts that carry gates ("decoder", "encoder decoder");
                         # default: the parts that have a target
 freeze_param="frontend normalize encoder decoder ctc"   # "": gates and backbone train
@@ -51,6 +55,8 @@ freeze_param="frontend normalize encoder decoder ctc"   # "": gates and backbone
 dense_args=""           # extra options of the dense training
 gated_args=""           # extra options of the gated trainings
 decode_args="--beam_size 5"
+timing_rounds=3         # stage 6 decodes every set this many times, gated and dense
+                        # interleaved; the report gives the median and each run
 test_sets=""            # default: every ${datadir}/test_* directory
 report_dir=.
 pack_target=""          # stages 8-9: target of the model packed (default: the first)
@@ -67,14 +73,21 @@ if [ -z "${gated_parts}" ]; then
     [ "${encoder_target}" != none ] && gated_parts="encoder decoder"
 fi
 token_dir=${datadir}/token_list/bpe${nbpe}
+gated_suffix=${gated_tag}
+[ "${encoder_target}" != none ] && gated_suffix=_enc${encoder_target}${gated_tag}
+gated_dir() {  # $1: decoder target -> the gated model's experiment dir
+    echo "${expdir}/s2t_gated_dec$1${gated_suffix}"
+}
 dense_dir=${expdir}/s2t_dense
 source_config=${dense_config}            # stage 5 makes gated configs from it ...
-init_param=${dense_dir}/valid.acc.ave.pth  # ... and initialises from these weights
+init_param=${dense_dir}/valid.acc.ave.pth  # ... and initialises from these weights,
+teacher_config=${dense_dir}/config.yaml    # the distillation teacher's with them
 if [ -n "${init_model}" ]; then  # convert_owsm's outputs (stage 4)
     dense_dir=${expdir}/s2t_init
     token_dir=${dense_dir}
     source_config=${dense_dir}/stock_config.yaml
     init_param=${dense_dir}/init.pth
+    teacher_config=${source_config}
 fi
 find_test_sets() {  # the test sets, once stage 1 has made them
     if [ -z "${test_sets}" ]; then
@@ -158,12 +171,15 @@ fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     for target in ${targets}; do
-        out=${expdir}/s2t_gated_dec${target}
+        out=$(gated_dir "${target}")
         log "stage 5: gated model, decoder target ${target} -> ${out}"
         python -m espnet_dynprune.bin.make_gated_config "${source_config}" \
             "${out}/train_gated.yaml" --decoder_target "${target}" \
             --encoder_target "${encoder_target}" --gate_conf "${gate_config}" \
-            --parts ${gated_parts}
+            --parts ${gated_parts} --teacher_config "${teacher_config}" \
+            --teacher_model_file "${init_param}" \
+            ${distill_weight:+--distill_weight "${distill_weight}"} \
+            ${sparsity_weight:+--sparsity_weight "${sparsity_weight}"}
         freeze=()
         [ -n "${freeze_param}" ] && freeze=(--freeze_param ${freeze_param})
         # shellcheck disable=SC2086
@@ -175,7 +191,7 @@ fi
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     find_test_sets
     for target in ${targets}; do
-        model_dir=${expdir}/s2t_gated_dec${target}
+        model_dir=$(gated_dir "${target}")
         # One decoding process per job for every (test set, gate mode) left: ESPnet's
         # start-up costs seconds per process, more than a small test set's decoding.
         list_dir=${model_dir}/decode_lists
@@ -218,7 +234,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             --s2t_train_config "${model_dir}/config.yaml" \
             --s2t_model_file "${model_dir}/valid.acc.ave.pth" \
             --dense_model_file "${init_param}" \
-            --decode_list "${list_dir}/decode.JOB.list" ${decode_args}
+            --decode_list "${list_dir}/decode.JOB.list" \
+            --timing_rounds "${timing_rounds}" ${decode_args}
         python -m espnet_dynprune.bin.merge_decode "${todo[@]}"
     done
 fi
@@ -227,18 +244,18 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     log "stage 7: scoring -> ${report_dir}/RESULTS.md"
     decode_dirs=()
     for target in ${targets}; do
-        decode_dirs+=("${expdir}/s2t_gated_dec${target}/decode_predicted")
+        decode_dirs+=("$(gated_dir "${target}")/decode_predicted")
     done
-    first=${targets%% *}
+    first_dense=$(gated_dir "${targets%% *}")/decode_dense
     python -m espnet_dynprune.bin.score --data_dir "${datadir}" \
-        --decode_dirs "${expdir}/s2t_gated_dec${first}/decode_dense" "${decode_dirs[@]}" \
-        --dense "${expdir}/s2t_gated_dec${first}/decode_dense" --out_dir "${report_dir}"
+        --decode_dirs "${first_dense}" "${decode_dirs[@]}" \
+        --dense "${first_dense}" --out_dir "${report_dir}"
 fi
 
 pack_target=${pack_target:-${targets%% *}}
-packed=${expdir}/packed/s2t_gated_dec${pack_target}
+packed=${expdir}/packed/$(basename "$(gated_dir "${pack_target}")")
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-    model_dir=${expdir}/s2t_gated_dec${pack_target}
+    model_dir=$(gated_dir "${pack_target}")
     log "stage 8: packing ${model_dir} -> ${packed}.zip and ${packed}/"
     rm -rf "${packed}"
     python -m espnet_dynprune.bin.pack --s2t_train_config "${model_dir}/config.yaml" \

@@ -13,8 +13,8 @@ if [ "${1:-}" = "--quick" ]; then
     shift
     size_opts=(--data_opts "--size quick" --datadir data_quick --expdir exp_quick
         --report_dir exp_quick
-        --dense_args "--max_epoch 5 --scheduler_conf warmup_steps=40"
-        --gated_args "--max_epoch 1")
+        --dense_args "--max_epoch 5 --scheduler_conf warmup_steps_list=[0,40,190]"
+        --gated_args "--max_epoch 1" --timing_rounds 1)
 fi
 
 ./dynprune.sh \
