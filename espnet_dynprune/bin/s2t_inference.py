@@ -30,6 +30,15 @@ Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the sam
   ``--decode_list``, each round decodes every line in order, so two models listed
   side by side are timed interleaved); outputs come from the first round, later
   rounds only time (and warn if a hypothesis differs);
+* no silent default context: ``--lang_sym`` and ``--task_sym`` (or a
+  ``--decode_list``) are required, as ``deu`` or ``<deu>``;
+* every utterance passes the package's audio checks
+  (:func:`~espnet_dynprune.inference.audio_input.checked_audio`): its rate is
+  read from the file and resampled to the model's; multi-channel, NaN or
+  infinite, too short, too long, missing or unreadable audio stops decoding with
+  an error naming the utterance key and file;
+* outputs appear only for a finished set: ``*best_recog/`` are written to a
+  temporary directory in ``--output_dir`` and moved into place at the end;
 * ``timing.json``: utterances decoded, the decoding seconds of each round
   (``rounds``; model loading and audio reading excluded) and their median
   (``seconds``), and the command-line options less ``--decode_list`` (what the
@@ -40,23 +49,30 @@ import argparse
 import json
 import logging
 import shlex
+import shutil
 import statistics
 import sys
+import tempfile
 import time
-from contextlib import nullcontext
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional
 
+import soundfile as sf
 from espnet2.bin.s2t_inference import get_parser as espnet_get_parser
 from espnet2.fileio.datadir_writer import DatadirWriter
+from espnet2.fileio.read_text import read_2columns_text
 from espnet2.tasks.s2t import S2TTask
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
-from espnet_dynprune.compat.espnet_release import TooShortUttError, get_commandline_args
+from espnet_dynprune.compat.espnet_release import get_commandline_args
+from espnet_dynprune.inference.audio_input import AudioLimits, checked_audio
 from espnet_dynprune.inference.speech2text import Speech2Text
 from espnet_dynprune.models.inference_context import GateMode
+from espnet_dynprune.nets.context_vocabulary import bracketed
 
 # Options of ESPnet's parser that configure the loop, not Speech2Text.
 _LOOP_OPTIONS = (
@@ -87,8 +103,8 @@ class Decoding:
     output_dir: str
     data_path_and_name_and_type: list[Any]
     key_file: Optional[str]
-    lang_sym: str
-    task_sym: str
+    lang_sym: Optional[str]
+    task_sym: Optional[str]
     gate_mode: GateMode
 
 
@@ -126,12 +142,21 @@ def get_parser() -> argparse.ArgumentParser:
     for action in parser._actions:  # argparse has no public way to relax these
         if action.dest in _PER_DECODING_OPTIONS:
             action.required = False
+        if action.dest in ("lang_sym", "task_sym"):  # no silent <eng><asr>
+            kind = "language" if action.dest == "lang_sym" else "task"
+            action.default = None
+            action.help = (
+                f"{kind} symbol of the utterances, e.g. "
+                f"{'deu' if kind == 'language' else 'st_eng'} or "
+                f"{'<deu>' if kind == 'language' else '<st_eng>'}; required "
+                "(without it decoding is refused, listing the model's symbols) "
+                "unless --decode_list gives it per line"
+            )
     return parser
 
 
-def _symbol(name: str) -> str:
-    """``deu`` or ``<deu>`` -> ``<deu>`` (``<`` and ``>`` are awkward in shells)."""
-    return f"<{name.lstrip('<').rstrip('>')}>"
+def _symbol(name: Optional[str]) -> Optional[str]:
+    return None if name is None else bracketed(name)
 
 
 def read_decode_list(path: Path) -> list[Decoding]:
@@ -197,6 +222,79 @@ def _decodings(loop: dict[str, Any], options: dict[str, Any]) -> list[Decoding]:
     ]
 
 
+@dataclass(frozen=True)
+class CheckedPreprocess:
+    """ESPnet's S2T preprocessing after the package's audio checks.
+
+    ESPnet's preprocessor pads or cuts the speech to ``speech_length``, and its
+    sound loader drops the rate, so the raw audio is checked here, first, at
+    the rate its file header gives (a picklable object: loader workers may run
+    it).
+
+    Attributes:
+        espnet: ESPnet's preprocessing (``None``: none).
+        limits: the model's audio limits.
+        files: utterance key -> (audio file, sample rate) of ``sound`` entries.
+    """
+
+    espnet: Optional[Callable[[str, dict], dict]]
+    limits: AudioLimits
+    files: dict[str, tuple[str, Optional[int]]]
+
+    def __call__(self, key: str, data: dict[str, Any]) -> dict[str, Any]:
+        path, rate = self.files.get(key, (None, None))
+        name = f"utterance {key}" + (f" ({path})" if path else "")
+        speech = checked_audio(data["speech"], rate, self.limits, name)
+        data["speech"] = speech.cpu().numpy()
+        return data if self.espnet is None else self.espnet(key, data)
+
+
+def _sound_files(decoding: Decoding) -> dict[str, tuple[str, Optional[int]]]:
+    """Audio file and rate (from its header) of each ``sound`` speech entry.
+
+    Raises:
+        ValueError: a missing or unreadable file, naming the utterance and file.
+    """
+    entries = [e for e in decoding.data_path_and_name_and_type if e[1] == "speech"]
+    if not entries or entries[0][2] != "sound":
+        return {}  # other formats (kaldi_ark, ...) carry no rate: the model's
+    files = read_2columns_text(entries[0][0])
+    if decoding.key_file is not None:
+        keys = read_2columns_text(decoding.key_file)
+        files = {k: v for k, v in files.items() if k in keys}
+    checked = {}
+    for key, path in files.items():
+        try:
+            checked[key] = (path, sf.info(path).samplerate)
+        except Exception as error:  # soundfile raises several types
+            reason = "no such file" if not Path(path).is_file() else error
+            raise ValueError(
+                f"utterance {key}: cannot read {path} ({reason})"
+            ) from None
+    return checked
+
+
+@contextmanager
+def _finished_outputs(output_dir: str) -> Iterator[Path]:
+    """A temporary directory whose contents replace ``output_dir``'s at the end.
+
+    Nothing partial looks finished: on an error the temporary directory is
+    removed and ``output_dir`` keeps what it had.
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".decoding.", dir=out))
+    try:
+        yield work
+        for child in work.iterdir():
+            target = out / child.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            child.replace(target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def decode(
     speech2text: Speech2Text,
     decoding: Decoding,
@@ -208,36 +306,37 @@ def decode(
 
     Returns:
         utterances decoded, their decoding seconds, and each one's best token ids.
+    Raises:
+        ValueError: audio that the checks refuse (names the utterance).
     """
     speech2text.gate_mode = decoding.gate_mode
+    args = speech2text.s2t_train_args
+    preprocess = CheckedPreprocess(
+        S2TTask.build_preprocess_fn(args, False),
+        speech2text.audio_limits,
+        _sound_files(decoding),
+    )
     loader = S2TTask.build_streaming_iterator(
         decoding.data_path_and_name_and_type,
         dtype=speech2text.dtype,
         batch_size=1,
         key_file=decoding.key_file,
         num_workers=loop["num_workers"],
-        preprocess_fn=S2TTask.build_preprocess_fn(speech2text.s2t_train_args, False),
-        collate_fn=S2TTask.build_collate_fn(speech2text.s2t_train_args, False),
+        preprocess_fn=preprocess,
+        collate_fn=S2TTask.build_collate_fn(args, False),
         allow_variable_data_keys=loop["allow_variable_data_keys"],
         inference=True,
     )
     seconds, count, best_ids = 0.0, 0, {}
-    with DatadirWriter(decoding.output_dir) if write else nullcontext() as writer:
+    outputs = _finished_outputs(decoding.output_dir) if write else nullcontext()
+    with outputs as work, DatadirWriter(work) if write else nullcontext() as writer:
         for keys, batch in loader:
             key = keys[0]
             batch = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
             start = time.perf_counter()
-            try:
-                results = speech2text(
-                    **batch, lang_sym=decoding.lang_sym, task_sym=decoding.task_sym
-                )
-            except TooShortUttError as error:
-                logging.warning(
-                    "utterance %s: %s; writing an empty hypothesis", key, error
-                )
-                if writer is not None:
-                    writer["1best_recog"]["text"][key] = ""
-                continue
+            results = speech2text(
+                **batch, lang_sym=decoding.lang_sym, task_sym=decoding.task_sym
+            )
             seconds += time.perf_counter() - start
             count += 1
             if isinstance(results, tuple):  # interCTC outputs are not written here
@@ -299,6 +398,8 @@ def inference(args: argparse.Namespace, command_options: str = "") -> None:
         raise ValueError(f"--timing_rounds must be >= 1, got {loop['timing_rounds']}")
     set_all_random_seed(loop["seed"])
     models = _load_models(loop, options, decodings)
+    # Refuse a missing or unknown symbol before decoding anything.
+    decodings = [_with_context(d, models[d.gate_mode]) for d in decodings]
     rounds: dict[str, list[float]] = {d.output_dir: [] for d in decodings}
     counts, first_ids = {}, {}
     for round_index in range(loop["timing_rounds"]):
@@ -329,6 +430,16 @@ def inference(args: argparse.Namespace, command_options: str = "") -> None:
             "options": command_options,
         }
         (Path(output_dir) / "timing.json").write_text(json.dumps(timing))
+
+
+def _with_context(decoding: Decoding, speech2text: Speech2Text) -> Decoding:
+    """``decoding`` with its symbols checked against the model.
+
+    Raises:
+        ValueError: a missing symbol (lists the model's) or an unknown one.
+    """
+    lang, task = speech2text.context(decoding.lang_sym, decoding.task_sym)
+    return replace(decoding, lang_sym=lang, task_sym=task)
 
 
 def _load_models(

@@ -29,7 +29,7 @@ __all__ = [
     "DecoderLayer",
     "ESPNET_VERSION",
     "MultiHeadedAttention",
-    "TooShortUttError",
+    "check_short_utt",
     "conform_state_dict",
     "get_commandline_args",
     "make_pad_mask",
@@ -50,7 +50,7 @@ _TRANSFORMER = "nets.pytorch_backend.transformer"
 make_pad_mask = _legacy("nets.pytorch_backend.nets_utils").make_pad_mask
 MultiHeadedAttention = _legacy(f"{_TRANSFORMER}.attention").MultiHeadedAttention
 DecoderLayer = _legacy(f"{_TRANSFORMER}.decoder_layer").DecoderLayer
-TooShortUttError = _legacy(f"{_TRANSFORMER}.subsampling").TooShortUttError
+check_short_utt = _legacy(f"{_TRANSFORMER}.subsampling").check_short_utt
 BatchBeamSearch = _legacy("nets.batch_beam_search").BatchBeamSearch
 BeamSearch = _legacy("nets.beam_search").BeamSearch
 get_commandline_args = _legacy("utils.cli_utils").get_commandline_args

@@ -1,16 +1,24 @@
 """Checks of Kaldi-style S2T data directories before training (recipe stage 2).
 
 Every problem names the file, the line and the utterance, so that the data
-stage can be fixed and re-run.
+stage can be fixed and re-run. Audio must decode as mono at the recipe's rate,
+with finite samples, and last between ``min_seconds`` and ``max_seconds`` (the
+recipe's ``speech_length``: ESPnet's S2T preprocessor cuts longer audio off).
 """
 
 import re
 from pathlib import Path
+from typing import Optional
+
+import numpy as np
 
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.data.kaldi_dir import WORD_BOUNDS, word_bounds_problem
 
-__all__ = ["check_data_dir"]
+__all__ = ["MIN_SECONDS", "check_data_dir"]
+
+MIN_SECONDS = 0.1
+"""Default shortest utterance: shorter audio gives the encoder a frame or two."""
 
 _PREFIX = re.compile(r"^<[a-z]{3}><(asr|st_[a-z]{3})>")
 REQUIRED = ("wav.scp", "text", "text_prev", "text_ctc")
@@ -26,8 +34,20 @@ def _entries(path: Path) -> dict:
     return entries
 
 
-def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> list[str]:
-    """All problems of one data directory (an empty list when it is usable)."""
+def check_data_dir(
+    data_dir: Path,
+    sample_rate: int = 16000,
+    min_seconds: float = MIN_SECONDS,
+    max_seconds: Optional[float] = None,
+) -> list[str]:
+    """All problems of one data directory (an empty list when it is usable).
+
+    Args:
+        data_dir: a Kaldi-style S2T data directory.
+        sample_rate: the rate every audio file must have.
+        min_seconds: shorter audio is a problem.
+        max_seconds: longer audio is a problem (``None``: no limit).
+    """
     problems = []
     missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
     if missing:
@@ -51,12 +71,38 @@ def check_data_dir(data_dir: Path, sample_rate: int = 16000) -> list[str]:
     lengths = {}
     for key, (number, path) in files["wav.scp"].items():
         try:
-            lengths[key] = read_mono_audio(path, sample_rate).size
+            audio = read_mono_audio(path, sample_rate)
         except AudioReadError as error:
             problems.append(f"{data_dir}/wav.scp:{number}: {key}: {error}")
+            continue
+        lengths[key] = audio.size
+        problem = _audio_problem(audio, sample_rate, min_seconds, max_seconds)
+        if problem:
+            problems.append(f"{data_dir}/wav.scp:{number}: {key}: {path}: {problem}")
     if (data_dir / WORD_BOUNDS).is_file():
         problems += _word_bound_problems(data_dir, files["text_ctc"], lengths)
     return problems
+
+
+def _audio_problem(
+    audio: np.ndarray,
+    sample_rate: int,
+    min_seconds: float,
+    max_seconds: Optional[float],
+) -> Optional[str]:
+    """What is wrong with decoded mono audio (``None``: nothing)."""
+    bad = int(np.count_nonzero(~np.isfinite(audio)))
+    if bad:
+        return f"{bad} of {audio.size} samples are NaN or infinite"
+    seconds = audio.size / sample_rate
+    if audio.size < round(min_seconds * sample_rate):
+        return f"{seconds:.3f} s of audio, shorter than --min_seconds {min_seconds:g}"
+    if max_seconds is not None and audio.size > round(max_seconds * sample_rate):
+        return (
+            f"{seconds:.2f} s of audio, longer than --max_seconds {max_seconds:g} "
+            "(ESPnet's S2T preprocessor would cut it off)"
+        )
+    return None
 
 
 def _word_bound_problems(

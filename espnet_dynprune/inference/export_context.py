@@ -7,7 +7,8 @@ computes them once and writes a plain directory:
 * ``config.yaml``: the training config with ``model: espnet`` (no gate predictor,
   no sparsity loss) and ``encoder_conf.pruned_modules`` /
   ``decoder_conf.pruned_modules``: per layer, the modules the layer is built
-  without (their submodules are ``None``);
+  without (their submodules are ``None``), and ``decoder_conf.exported_context``:
+  the context, so that decoding any other context is refused;
 * ``model.pth``: the backbone weights without ``gating.*`` and without the removed
   modules' weights (a plain state dict of tensors, ``weights_only`` loadable);
 * ``context.json``: the context, the gates, the removed modules and weight
@@ -34,6 +35,7 @@ from espnet2.tasks.s2t import S2TTask
 from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
+from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
 from espnet_dynprune.tasks.model_files import load_gated_model
 
 __all__ = [
@@ -66,14 +68,21 @@ def _pruned_lists(
 
 
 def pruned_config(
-    config: dict[str, Any], model: DynPruneModelMixin, gates: GateMask
+    config: dict[str, Any],
+    model: DynPruneModelMixin,
+    gates: GateMask,
+    lang_sym: Optional[str],
+    task_sym: Optional[str],
 ) -> dict[str, Any]:
-    """The export's config: stock model class, fixed gates as ``pruned_modules``.
+    """The export's config: stock model class, fixed gates as ``pruned_modules``,
+    the context as ``decoder_conf.exported_context`` (a gated decoder refuses
+    prompts of other contexts).
 
     Args:
         config: the gated model's training config.
         model: the gated model built from it.
         gates: the context's gates (batch of one).
+        lang_sym, task_sym: the context (``None``: the gates ignore it).
     """
     out = copy.deepcopy(config)
     out["model"] = "espnet"
@@ -84,6 +93,16 @@ def pruned_config(
         if lists is not None:
             out[f"{part}_conf"] = {**(config.get(f"{part}_conf") or {})}
             out[f"{part}_conf"]["pruned_modules"] = lists
+    if isinstance(model.decoder, GatedTransformerDecoder):
+        ids = {t: i for i, t in enumerate(model.token_list)}
+        out["decoder_conf"] = {**(out.get("decoder_conf") or {})}
+        out["decoder_conf"]["exported_context"] = {
+            "sos_id": model.sos,
+            "lang_sym": lang_sym,
+            "lang_id": None if lang_sym is None else ids[lang_sym],
+            "task_sym": task_sym,
+            "task_id": None if task_sym is None else ids[task_sym],
+        }
     return out
 
 
@@ -160,7 +179,7 @@ def export_context(
     config, model = load_gated_model(config_file, model_file)
     with torch.no_grad():
         gates = model.context_gates(lang_sym, task_sym)
-    export_config = pruned_config(config, model, gates)
+    export_config = pruned_config(config, model, gates, lang_sym, task_sym)
     pruned = S2TTask.build_model(argparse.Namespace(**export_config)).eval()
     source = model.state_dict()
     state = {key: source[key] for key in pruned.state_dict()}

@@ -14,7 +14,13 @@ outputs) with these additions:
   Hub, a ``.zip`` or a directory (:mod:`espnet_dynprune.io.locate`);
 * :meth:`Speech2Text.batch_decode` (espnet 202611 and newer) takes one
   ``lang_sym`` / ``task_sym`` per utterance: a batch of mixed contexts decodes
-  together, each utterance under its own gates and its own prompt.
+  together, each utterance under its own gates and its own prompt;
+* no silent default context: without ``lang_sym`` / ``task_sym`` (given to the
+  constructor or the call; ``deu`` or ``<deu>``) decoding is refused, listing
+  the model's symbols, where ESPnet would decode as ``<eng><asr>``;
+* every utterance passes :func:`~espnet_dynprune.inference.audio_input.checked_audio`
+  (mono, finite, resampled to the model's rate, within its length limits), and
+  ``__call__`` also takes an audio file path and a ``sample_rate``.
 """
 
 from collections.abc import Iterator, Sequence
@@ -25,11 +31,18 @@ import torch
 from espnet2.bin.s2t_inference import Speech2Text as ESPnetSpeech2Text
 
 from espnet_dynprune.compat.espnet_release import ESPNET_VERSION, conform_state_dict
+from espnet_dynprune.inference.audio_input import (
+    Audio,
+    AudioLimits,
+    checked_audio,
+    read_audio_file,
+)
 from espnet_dynprune.io.checkpoint import load_state_dict_safely
 from espnet_dynprune.io.locate import resolve_pretrained
 from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
 from espnet_dynprune.models.inference_context import GateMode
+from espnet_dynprune.nets.context_vocabulary import bracketed
 
 __all__ = ["Speech2Text"]
 
@@ -41,6 +54,9 @@ class Speech2Text(ESPnetSpeech2Text):
         s2t_train_config: the training ``config.yaml``.
         s2t_model_file: the ``.pth`` weights.
         gate_mode: ``predicted`` or ``dense``.
+        lang_sym: the default language symbol of the calls (``deu`` or ``<deu>``);
+            no default: each call must then give it.
+        task_sym: likewise for the task (``asr`` or ``<asr>``).
         **kwargs: every other argument of ESPnet's ``Speech2Text``.
     """
 
@@ -49,6 +65,8 @@ class Speech2Text(ESPnetSpeech2Text):
         s2t_train_config: Union[Path, str, None] = None,
         s2t_model_file: Union[Path, str, None] = None,
         gate_mode: Union[str, GateMode] = GateMode.PREDICTED,
+        lang_sym: Optional[str] = None,
+        task_sym: Optional[str] = None,
         **kwargs,
     ) -> None:
         self._gate_mode = GateMode.parse(gate_mode)
@@ -67,12 +85,17 @@ class Speech2Text(ESPnetSpeech2Text):
             )
         if state is not None and not kwargs.get("quantize_s2t_model", False):
             self._check_keys(state, s2t_model_file)
+        self.audio_limits = AudioLimits.of_model(self.s2t_train_args, self.s2t_model)
         # The prompt of every call sets the context, in this gate mode.
         self.s2t_model.inference_gate_mode = self._gate_mode
-        # Fail now, not at the first utterance, on unknown symbols or missing gates.
-        self.s2t_model.set_inference_context(
-            self.lang_sym, self.task_sym, self._gate_mode
-        )
+        # ESPnet's defaults (<eng>, <asr>) are never used: no symbol, no decoding.
+        self.lang_sym = self._known(lang_sym, "lang")
+        self.task_sym = self._known(task_sym, "task")
+        if self.lang_sym is not None and self.task_sym is not None:
+            # Fail now, not at the first utterance, on missing gates.
+            self.s2t_model.set_inference_context(
+                self.lang_sym, self.task_sym, self._gate_mode
+            )
 
     @property
     def gate_mode(self) -> GateMode:
@@ -101,19 +124,72 @@ class Speech2Text(ESPnetSpeech2Text):
                 "train the gates first, or decode with gate_mode=dense"
             )
 
+    def _known(self, symbol: Optional[str], kind: str) -> Optional[str]:
+        """``symbol`` as the token list spells it (``None`` stays ``None``).
+
+        Raises:
+            ValueError: a symbol the model does not know (lists the known ones).
+        """
+        if symbol is None:
+            return None
+        symbol = bracketed(symbol)
+        self.s2t_model.gating.vocabulary.symbol_index(symbol, kind)
+        return symbol
+
+    def context(
+        self, lang_sym: Optional[str] = None, task_sym: Optional[str] = None
+    ) -> tuple[str, str]:
+        """The ``(<lang>, <task>)`` of a call: its own symbols, else the defaults.
+
+        Raises:
+            ValueError: a symbol is missing (the message lists the model's
+                symbols and how to pass them) or unknown.
+        """
+        lang = self._known(lang_sym, "lang") or self.lang_sym
+        task = self._known(task_sym, "task") or self.task_sym
+        if lang is None or task is None:
+            vocabulary = self.s2t_model.gating.vocabulary
+            missing = " and ".join(
+                n for n, s in (("lang_sym", lang), ("task_sym", task)) if s is None
+            )
+            raise ValueError(
+                f"no {missing} given, and decoding needs the utterance's language "
+                f"and task (there is no default): this model knows languages "
+                f"{vocabulary.known('lang')} and tasks {vocabulary.known('task')}. "
+                "Pass them to Speech2Text(..., lang_sym='<deu>', task_sym='<asr>') "
+                "or to each call, or --lang_sym deu --task_sym asr on the command "
+                "line ('deu' and '<deu>' both work)"
+            )
+        return lang, task
+
     @torch.no_grad()
     def __call__(
         self,
-        speech,
+        speech: Union[Audio, Path, str],
         text_prev=None,
         lang_sym: Optional[str] = None,
         task_sym: Optional[str] = None,
         predict_time: Optional[bool] = None,
+        sample_rate: Optional[int] = None,
     ):
-        """Decode one utterance; same arguments and results as ESPnet's."""
-        self.s2t_model.set_inference_context(
-            lang_sym or self.lang_sym, task_sym or self.task_sym, self._gate_mode
-        )
+        """Decode one utterance; same arguments and results as ESPnet's.
+
+        Args:
+            speech: ``(n,)`` or ``(n, 1)`` samples, or an audio file's path.
+            sample_rate: the samples' rate (a file's comes from the file);
+                ``None``: the model's. Another rate is resampled.
+            **others: as ESPnet's.
+        Raises:
+            ValueError: no context (see :meth:`context`), or audio that
+                :func:`checked_audio` refuses (names the input).
+        """
+        lang_sym, task_sym = self.context(lang_sym, task_sym)
+        name = "speech"
+        if isinstance(speech, (str, Path)):
+            name = str(speech)
+            speech, sample_rate = read_audio_file(speech)
+        speech = checked_audio(speech, sample_rate, self.audio_limits, name)
+        self.s2t_model.set_inference_context(lang_sym, task_sym, self._gate_mode)
         return super().__call__(
             speech,
             text_prev=text_prev,
@@ -136,14 +212,18 @@ class Speech2Text(ESPnetSpeech2Text):
         """ESPnet 202611's ``batch_decode``, with a context per utterance.
 
         Args:
+            speech: a list of utterances, or padded ``(B, n)`` samples (with
+                ``speech_lengths``), at the model's rate.
             lang_sym: one symbol for the whole batch, or one per utterance.
             task_sym: likewise.
-            **others: as ESPnet's ``batch_decode`` (padded speech or a list).
+            **others: as ESPnet's ``batch_decode``.
         Returns:
             One n-best list per utterance, as ESPnet's; each equals decoding that
             utterance alone with its own context.
         Raises:
             NotImplementedError: the installed ESPnet has no ``batch_decode``.
+            ValueError: no context, or an utterance that :func:`checked_audio`
+                refuses (named ``speech[i]``).
         """
         if not hasattr(ESPnetSpeech2Text, "batch_decode"):
             raise NotImplementedError(
@@ -151,9 +231,18 @@ class Speech2Text(ESPnetSpeech2Text):
                 f"{ESPNET_VERSION}); decode one utterance at a time with "
                 "speech2text(speech, lang_sym=..., task_sym=...)"
             )
-        count = len(speech) if isinstance(speech, (list, tuple)) else speech.shape[0]
-        langs = _symbols_for_batch(lang_sym, self.lang_sym, count, "lang_sym")
-        tasks = _symbols_for_batch(task_sym, self.task_sym, count, "task_sym")
+        speech = [
+            checked_audio(row, None, self.audio_limits, f"speech[{i}]")
+            for i, row in enumerate(_utterances(speech, speech_lengths))
+        ]
+        speech_lengths = None
+        count = len(speech)
+        langs = _symbols_for_batch(lang_sym, count, "lang_sym")
+        tasks = _symbols_for_batch(task_sym, count, "task_sym")
+        pairs = zip(langs, tasks, strict=True)
+        contexts = [self.context(lang, task) for lang, task in pairs]
+        langs = [lang for lang, _ in contexts]
+        tasks = [task for _, task in contexts]
         self.s2t_model.set_inference_context(langs, tasks, self._gate_mode)
         symbols = list(zip(langs, tasks, strict=True))
         if len(set(symbols)) == 1:
@@ -228,16 +317,23 @@ class Speech2Text(ESPnetSpeech2Text):
         return {} if gates is None else describe_gates(gates)
 
 
+def _utterances(speech, speech_lengths) -> list:
+    """A batch as one array per utterance (padded rows cut to their lengths)."""
+    if isinstance(speech, (list, tuple)) or speech_lengths is None:
+        return list(speech)
+    return [row[: int(n)] for row, n in zip(speech, speech_lengths, strict=True)]
+
+
 def _symbols_for_batch(
-    symbols: Union[str, Sequence[str], None], default: str, count: int, name: str
-) -> list[str]:
-    """One symbol per utterance of a batch of ``count``.
+    symbols: Union[str, Sequence[str], None], count: int, name: str
+) -> list[Optional[str]]:
+    """One symbol (``None``: the default) per utterance of a batch of ``count``.
 
     Raises:
         ValueError: a list whose length is not ``count``.
     """
     if symbols is None or isinstance(symbols, str):
-        return [symbols or default] * count
+        return [symbols] * count
     if len(symbols) != count:
         raise ValueError(f"{name}: {len(symbols)} symbols for {count} utterances")
     return list(symbols)

@@ -11,11 +11,14 @@ import hashlib
 import logging
 import os
 import re
+import tarfile
+import zipfile
 from pathlib import Path
 from typing import Optional, Union
 
 from espnet2.main_funcs.pack_funcs import unpack
 from huggingface_hub import snapshot_download
+from huggingface_hub.errors import LocalEntryNotFoundError
 
 from espnet_dynprune import __version__
 from espnet_dynprune.io.package import localize_package, read_package
@@ -75,35 +78,72 @@ def locate_package(
             ``HF_HUB_CACHE``).
 
     Raises:
-        FileNotFoundError: ``model_tag`` is neither a local package nor a Hub id.
+        FileNotFoundError: ``model_tag`` is neither a local package nor a Hub id,
+            or a Hub id that is not cached while the Hub cannot be reached.
+        ValueError: a truncated or corrupt archive.
     """
     path = Path(model_tag)
     if path.is_dir():
         return path
     if is_archive(path):
-        stat = path.stat()
-        key = _key(path.resolve(), stat.st_size, stat.st_mtime)
-        root = (cache_home() / "unpacked" / key).resolve()
-        unpack(path, root)
-        return root
+        return _unpacked(path)
     if path.exists() or path.name.endswith(_ARCHIVES):
         raise FileNotFoundError(
             f"{path}: no package directory or archive ({', '.join(_ARCHIVES)})"
         )
     if is_repo_id(str(model_tag)):
+        return _downloaded(str(model_tag), revision, cache_dir)
+    raise FileNotFoundError(
+        f"{model_tag}: no such package directory or archive, and not a Hub "
+        "repository id (owner/name)"
+    )
+
+
+def _unpacked(path: Path) -> Path:
+    """The directory an archive unpacks to (once per file version).
+
+    Raises:
+        ValueError: the archive is truncated or corrupt (names it).
+    """
+    stat = path.stat()
+    key = _key(path.resolve(), stat.st_size, stat.st_mtime)
+    root = (cache_home() / "unpacked" / key).resolve()
+    try:
+        unpack(path, root)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+        raise ValueError(
+            f"{path}: not a complete archive ({error}); it is truncated or "
+            "corrupt, e.g. an interrupted download: download it again"
+        ) from error
+    return root
+
+
+def _downloaded(
+    repo_id: str, revision: Optional[str], cache_dir: Optional[Union[str, Path]]
+) -> Path:
+    """A Hub repository's snapshot, downloaded or from the cache.
+
+    Raises:
+        FileNotFoundError: not cached, and the Hub cannot be reached (offline,
+            ``HF_HUB_OFFLINE=1``); names the repository and what to do.
+    """
+    try:
         return Path(
             snapshot_download(
-                str(model_tag),
+                repo_id,
                 revision=revision,
                 cache_dir=cache_dir,
                 library_name="espnet_dynprune",
                 library_version=__version__,
             )
         )
-    raise FileNotFoundError(
-        f"{model_tag}: no such package directory or archive, and not a Hub "
-        "repository id (owner/name)"
-    )
+    except LocalEntryNotFoundError as error:
+        raise FileNotFoundError(
+            f"{repo_id}: this Hub repository is not in the local Hugging Face "
+            "cache and the Hub cannot be reached (offline, or HF_HUB_OFFLINE=1): "
+            "download it once while online, or pass a local package directory "
+            "or .zip instead"
+        ) from error
 
 
 def resolve_pretrained(

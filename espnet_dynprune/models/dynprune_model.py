@@ -36,6 +36,7 @@ from espnet_dynprune.models.distillation import (
 from espnet_dynprune.models.gating import DynPruneGating
 from espnet_dynprune.models.inference_context import GateMode, InferenceContext
 from espnet_dynprune.nets.distillation import DistillationConfig
+from espnet_dynprune.nets.exported_context import primer_rows
 from espnet_dynprune.nets.gate_config import (
     GatePredictorConfig,
     SparsityConfig,
@@ -258,8 +259,7 @@ class DynPruneModelMixin:
         """
         if primer is None or not self.gating.config.context:
             return
-        rows = [primer] if _is_single_primer(primer) else list(primer)
-        symbols = [self._prompt_symbols([int(t) for t in row]) for row in rows]
+        symbols = [self._prompt_symbols(row) for row in primer_rows(primer)]
         self.set_inference_context(
             [lang for lang, _ in symbols],
             [task for _, task in symbols],
@@ -398,13 +398,6 @@ def _conform_checkpoint_keys(
     conformed = conform_state_dict(state_dict, expected)
     state_dict.clear()
     state_dict.update(conformed)
-
-
-def _is_single_primer(primer) -> bool:
-    """One primer (token ids) rather than one per utterance."""
-    if isinstance(primer, torch.Tensor):
-        return primer.dim() == 1
-    return len(primer) == 0 or not isinstance(primer[0], (list, tuple, torch.Tensor))
 
 
 def _per_utterance(

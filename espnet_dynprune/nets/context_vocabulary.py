@@ -46,7 +46,12 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["NON_CONTEXT_SYMBOLS", "ContextVocabulary", "declared_symbols"]
+__all__ = [
+    "NON_CONTEXT_SYMBOLS",
+    "ContextVocabulary",
+    "bracketed",
+    "declared_symbols",
+]
 
 NON_CONTEXT_SYMBOLS = frozenset(
     {
@@ -66,6 +71,14 @@ NON_CONTEXT_SYMBOLS = frozenset(
 _SYMBOL = re.compile(r"^<[^<>\s]+>$")
 _TIME = re.compile(r"^<\d+(\.\d+)?>$")
 _KINDS = ("lang", "task")
+
+
+def bracketed(symbol: str) -> str:
+    """``deu`` or ``<deu>`` -> ``<deu>``: symbols as the token list spells them.
+
+    ``<`` and ``>`` are awkward in shells, so every entry point takes both forms.
+    """
+    return f"<{symbol.strip().lstrip('<').rstrip('>')}>"
 
 
 def _is_first_task(token: str, first_task_symbol: str) -> bool:

@@ -14,6 +14,8 @@ recomputed at every step).
 
 ``pruned_modules`` (one list of module names per layer) builds the decoder
 without those modules: a per-context export, whose layers always run that plan.
+``exported_context`` (the export's context) makes every decoding prompt of
+another context an error (:mod:`espnet_dynprune.nets.exported_context`).
 """
 
 from collections.abc import Callable, Sequence
@@ -24,6 +26,7 @@ from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 from typeguard import typechecked
 
 from espnet_dynprune.compat.espnet_release import DecoderLayer
+from espnet_dynprune.nets.exported_context import ExportedContext
 from espnet_dynprune.nets.gate_contract import (
     DECODER_MODULES,
     OPEN,
@@ -129,6 +132,8 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         *args: ESPnet's ``TransformerDecoder`` options, in its order.
         pruned_modules: per layer, names from ``DECODER_MODULES`` to build
             without (a per-context export); ``None`` keeps every module.
+        exported_context: the fields of :class:`ExportedContext` (a
+            per-context export): prompts of other contexts are refused.
         **kwargs: every option of ESPnet's ``TransformerDecoder``.
     """
 
@@ -144,9 +149,13 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         encoder_output_size: int,
         *args,
         pruned_modules: Optional[list[list[str]]] = None,
+        exported_context: Optional[dict] = None,
         **kwargs,
     ) -> None:
         super().__init__(vocab_size, encoder_output_size, *args, **kwargs)
+        self.exported_context = (
+            None if exported_context is None else ExportedContext(**exported_context)
+        )
         for layer in self.decoders:
             layer.__class__ = GatedDecoderLayer
         if pruned_modules is not None:
@@ -162,7 +171,13 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
         return list(self.decoders)
 
     def observe_hyp_primer(self, primer) -> None:
-        """A beam search was primed (``BeamSearch.set_hyp_primer``): tell the model."""
+        """A beam search was primed (``BeamSearch.set_hyp_primer``): tell the model.
+
+        Raises:
+            ValueError: an export decoding a context it was not built for.
+        """
+        if self.exported_context is not None:
+            self.exported_context.check(primer)
         if self.primer_listener is not None:
             self.primer_listener(primer)
 

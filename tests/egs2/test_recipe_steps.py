@@ -67,6 +67,31 @@ def test_bad_entries_are_named(tmp_path):
     assert "u1" in problems and "u1.wav" in problems
 
 
+def test_nan_short_and_long_audio_are_named(tmp_path):
+    data = write_dir(tmp_path / "d")
+    nan = np.full(1600, 0.1, dtype="float32")
+    nan[::100] = np.nan
+    sf.write(data / "u1.wav", nan, 16000, subtype="FLOAT")
+    sf.write(data / "u2.wav", np.full(800, 0.1, dtype="float32"), 16000)
+    sf.write(data / "u3.wav", np.full(16000, 0.1, dtype="float32"), 16000)
+    problems = check_data_dir(data, max_seconds=0.5)
+    assert problems == [
+        f"{data}/wav.scp:1: u1: {data}/u1.wav: 16 of 1600 samples are NaN or infinite",
+        f"{data}/wav.scp:2: u2: {data}/u2.wav: 0.050 s of audio, shorter than "
+        "--min_seconds 0.1",
+        f"{data}/wav.scp:3: u3: {data}/u3.wav: 1.00 s of audio, longer than "
+        "--max_seconds 0.5 (ESPnet's S2T preprocessor would cut it off)",
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "espnet_dynprune.bin.check_data", str(data)]
+        + ["--min_seconds", "0.01", "--max_seconds", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == problems[0]
+
+
 def test_read_mono_audio_names_the_file_and_the_fault(tmp_path):
     good = tmp_path / "good.wav"
     sf.write(good, np.full(160, 0.1, dtype="float32"), 16000)

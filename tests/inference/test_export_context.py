@@ -145,3 +145,16 @@ def test_command_line_writes_the_export(tmp_path, gated_files, monkeypatch, caps
     cli.main()
     assert json.loads(capsys.readouterr().out)["lang_sym"] == CONTEXT[0]
     assert {p.name for p in out.iterdir()} == {CONFIG_NAME, MODEL_NAME, CONTEXT_NAME}
+
+
+def test_export_refuses_another_context(exported):
+    out, _ = exported
+    pruned = ESPnetSpeech2Text(
+        out / CONFIG_NAME, out / MODEL_NAME, lang_sym="<eng>", task_sym="<asr>"
+    )
+    speech = torch.randn(8000, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="per-context export for <deu> <st_eng>"):
+        pruned(speech)
+    with pytest.raises(ValueError, match="per-context export"):
+        pruned(speech, lang_sym="<deu>", task_sym="<asr>")
+    assert pruned(speech, lang_sym=CONTEXT[0], task_sym=CONTEXT[1])

@@ -140,8 +140,13 @@ fi
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     find_test_sets
     log "stage 2: checking ${datadir}/{train,dev} and ${test_sets}"
+    # audio longer than the model's speech_length would be cut off silently; a
+    # pretrained init_model has its own (checked when decoding)
+    max_seconds=()
+    [ -z "${init_model}" ] && max_seconds=(--max_seconds "${speech_length}")
     # shellcheck disable=SC2086
-    python -m espnet_dynprune.bin.check_data "${datadir}/train" "${datadir}/dev" \
+    python -m espnet_dynprune.bin.check_data "${max_seconds[@]}" \
+        "${datadir}/train" "${datadir}/dev" \
         $(for t in ${test_sets}; do echo "${datadir}/${t}"; done)
 fi
 
