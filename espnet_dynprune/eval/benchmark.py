@@ -94,6 +94,8 @@ class Setting:
         name: label in the table.
         gated: use the ``dynprune`` model (else stock ESPnet).
         source_cache: reuse source-attention keys/values per utterance.
+        self_attention_cache: keep the prefix's self-attention keys/values
+            across decoding steps.
         int8: the gated model after ESPnet's dynamic int8 quantization of its
             ``Linear`` layers (``quantize_s2t_model``).
         encoder_mask: ``(L_enc, 4)`` gates, 1 = runs; ``None`` = dense.
@@ -103,6 +105,7 @@ class Setting:
     name: str
     gated: bool = True
     source_cache: bool = True
+    self_attention_cache: bool = True
     int8: bool = False
     encoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
     decoder_mask: Optional[torch.Tensor] = field(default=None, compare=False)
@@ -279,7 +282,8 @@ def default_settings(shape: ModelShape) -> list[Setting]:
     dec = len(DECODER_MODULES)
     settings = [
         Setting("stock", gated=False, source_cache=False),
-        Setting("dense, no cache", source_cache=False),
+        Setting("dense, no cache", source_cache=False, self_attention_cache=False),
+        Setting("dense, no self-attn cache", self_attention_cache=False),
         Setting("dense"),
     ]
     for s in (0.25, 0.5, 0.75):
@@ -288,6 +292,7 @@ def default_settings(shape: ModelShape) -> list[Setting]:
         Setting(
             "dec 0.5, no cache",
             source_cache=False,
+            self_attention_cache=False,
             decoder_mask=pattern_mask(ld, dec, 0.5, 1),
         )
     )
@@ -340,6 +345,7 @@ def _decode(
     with model.encoder_gates(gates.encoder):
         enc, _ = model.encode(speech, lengths)
     model.decoder.use_source_cache(setting.source_cache)
+    model.decoder.use_self_attention_cache(setting.self_attention_cache)
     with model.decoder_gates(gates.decoder):
         return search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()
 

@@ -2,15 +2,19 @@
 
 Gates (``DECODER_MODULES``): self-attention, source attention, FFN. A closed
 module's residual update is skipped (and, with pre-norm, its layer norm too).
-Every layer still returns its output, so ``forward_one_step`` keeps one cache
-entry per layer and ESPnet's ``score`` / ``batch_score`` / ``BatchBeamSearch``
-work unchanged. The state-dict names are ESPnet's own.
+``forward_one_step`` keeps one cache entry (a tensor) per layer, so ESPnet's
+``score`` / ``batch_score`` / ``BatchBeamSearch`` work unchanged. The state-dict
+names are ESPnet's own.
 
 Incremental decoding (``forward_one_step``, without gradients) reuses each
 layer's source-attention keys and values across steps and beams
-(:mod:`espnet_dynprune.nets.source_cache`);
-:meth:`GatedTransformerDecoder.use_source_cache` switches that off (ESPnet's way:
-recomputed at every step).
+(:mod:`espnet_dynprune.nets.source_cache`), and each layer's entry holds the
+prefix's self-attention keys and values instead of its outputs, so a step
+projects only the new position
+(:mod:`espnet_dynprune.nets.self_attention_cache`).
+:meth:`GatedTransformerDecoder.use_source_cache` and
+:meth:`GatedTransformerDecoder.use_self_attention_cache` switch them off
+(ESPnet's way: recomputed at every step).
 
 ``pruned_modules`` (one list of module names per layer) builds the decoder
 without those modules: a per-context export, whose layers always run that plan.
@@ -34,6 +38,12 @@ from espnet_dynprune.nets.gate_contract import (
     add_update,
     run_gated,
     take_rows,
+)
+from espnet_dynprune.nets.self_attention_cache import (
+    append_positions,
+    attend,
+    no_history,
+    project,
 )
 from espnet_dynprune.nets.source_cache import SourceKVCache
 
@@ -68,11 +78,8 @@ class GatedDecoderLayer(DecoderLayer):
     def forward(self, tgt, tgt_mask, memory, memory_mask, cache=None):
         """Same contract as ESPnet's ``DecoderLayer.forward`` (no sequential attn)."""
         step = cache is not None
-        source_cache = self.source_cache
-        if self.gate_plan is None and source_cache is None:
+        if self.gate_plan is None and self.source_cache is None:
             return super().forward(tgt, tgt_mask, memory, memory_mask, cache=cache)
-        self_plan, src_plan, ffn_plan = self.gate_plan or _ALL_OPEN
-        batch = tgt.size(0)
         x = tgt[:, -1:, :] if step else tgt
         query_mask = tgt_mask[:, -1:, :] if step and tgt_mask is not None else tgt_mask
 
@@ -82,9 +89,68 @@ class GatedDecoderLayer(DecoderLayer):
                 keys = self.norm1(keys)
             query = keys[:, -1:, :] if step else keys
             out = self.self_attn(query, keys, keys, take_rows(query_mask, rows))
-            if self.concat_after:
-                return self.concat_linear1(torch.cat((query, out), dim=-1))
-            return self.dropout(out)
+            return self._self_attention_update(query, out)
+
+        x = self._gated_updates(x, self_attention, memory, memory_mask)
+        if step:
+            x = torch.cat([cache, x], dim=1)
+        return x, tgt_mask, memory, memory_mask
+
+    def forward_new_positions(
+        self,
+        x: torch.Tensor,
+        query_mask: Optional[torch.Tensor],
+        memory: torch.Tensor,
+        memory_mask: Optional[torch.Tensor],
+        history: Optional[torch.Tensor],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer on the new positions only, with the prefix's self-attention
+        keys and values (:mod:`espnet_dynprune.nets.self_attention_cache`).
+
+        Args:
+            x: ``(N, T_new, D)`` layer inputs of the new positions.
+            query_mask: ``(N or 1, T_new, T)`` self-attention mask of those.
+            memory: ``(N, T_in, D)`` encoder output.
+            memory_mask: ``(N, 1, T_in)`` or ``None``.
+            history: this layer's entry of the previous step (``None``: none).
+        Returns:
+            ``(N, T_new, D)`` outputs and the layer's new entry.
+        """
+        batch = x.size(0)
+        entry = history
+
+        def self_attention(rows):
+            nonlocal entry
+            h = take_rows(x, rows)
+            if self.normalize_before:
+                h = self.norm1(h)
+            entry = append_positions(history, project(self.self_attn, h), rows, batch)
+            mask = take_rows(query_mask, rows)
+            out = attend(self.self_attn, h, take_rows(entry, rows), mask)
+            return self._self_attention_update(h, out)
+
+        x = self._gated_updates(x, self_attention, memory, memory_mask)
+        return x, no_history(x) if entry is None else entry
+
+    def _self_attention_update(
+        self, query: torch.Tensor, out: torch.Tensor
+    ) -> torch.Tensor:
+        """Residual update from the self-attention output (ESPnet's arithmetic)."""
+        if self.concat_after:
+            return self.concat_linear1(torch.cat((query, out), dim=-1))
+        return self.dropout(out)
+
+    def _gated_updates(
+        self,
+        x: torch.Tensor,
+        self_attention: Callable[[Optional[torch.Tensor]], torch.Tensor],
+        memory: torch.Tensor,
+        memory_mask: Optional[torch.Tensor],
+    ) -> torch.Tensor:
+        """The three residual updates of the query positions ``x``, as gated."""
+        self_plan, src_plan, ffn_plan = self.gate_plan or _ALL_OPEN
+        batch = x.size(0)
+        source_cache = self.source_cache
 
         def source_attention(rows):
             h = take_rows(x, rows)
@@ -114,10 +180,7 @@ class GatedDecoderLayer(DecoderLayer):
             x = add_update(x, run_gated(decision, branch, batch))
             if not self.normalize_before:
                 x = norm(x)
-
-        if step:
-            x = torch.cat([cache, x], dim=1)
-        return x, tgt_mask, memory, memory_mask
+        return x
 
 
 class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
@@ -165,6 +228,7 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
             for layer in self.decoders
         ]
         self.source_cache_enabled = True
+        self.self_attention_cache_enabled = True
 
     def gated_layers(self) -> Sequence[torch.nn.Module]:
         """The decoder layers, in order."""
@@ -188,21 +252,93 @@ class GatedTransformerDecoder(GatedStackMixin, TransformerDecoder):
             if cache is not None:
                 cache.clear()
 
-    def forward_one_step(self, tgt: torch.Tensor, *args, **kwargs):
-        """ESPnet's ``forward_one_step``, reusing source keys/values if enabled.
+    def use_self_attention_cache(self, enabled: bool = True) -> None:
+        """Keep the prefix's self-attention keys/values (default), or recompute
+        them from the layer outputs at every step (ESPnet's way).
 
-        Gates of ``B`` utterances are spread over their hypotheses
-        (:meth:`expand_gates_to`) when ``tgt`` holds a multi-utterance beam.
+        The two keep different decoder states: switch between searches.
+        """
+        self.self_attention_cache_enabled = enabled
+
+    def forward_one_step(
+        self,
+        tgt: torch.Tensor,
+        tgt_mask: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: Optional[torch.Tensor] = None,
+        *,
+        cache: Optional[list[torch.Tensor]] = None,
+        return_hs: bool = False,
+    ):
+        """ESPnet's ``forward_one_step``, with the caches that are enabled.
+
+        Without gradients, source keys/values are reused across steps, and the
+        prefix's self-attention keys/values are kept in ``cache`` (one entry per
+        layer, see :mod:`espnet_dynprune.nets.self_attention_cache`) in place
+        of ESPnet's layer outputs. Gates of ``B`` utterances are spread over
+        their hypotheses (:meth:`expand_gates_to`) when ``tgt`` holds a
+        multi-utterance beam.
         """
         self.expand_gates_to(tgt.size(0))
-        args = (tgt, *args)
-        caches = self._source_caches
-        if not self.source_cache_enabled or torch.is_grad_enabled():
+        args = (tgt, tgt_mask, memory, memory_mask)
+        kwargs = dict(cache=cache, return_hs=return_hs)
+        if torch.is_grad_enabled():
             return super().forward_one_step(*args, **kwargs)
-        for layer, source_cache in zip(self.decoders, caches, strict=True):
+        step = (
+            self._forward_new_positions
+            if self._self_attention_cache_applies()
+            else super().forward_one_step
+        )
+        if not self.source_cache_enabled:
+            return step(*args, **kwargs)
+        for layer, source_cache in zip(self.decoders, self._source_caches, strict=True):
             layer.source_cache = source_cache
         try:
-            return super().forward_one_step(*args, **kwargs)
+            return step(*args, **kwargs)
         finally:
             for layer in self.decoders:
                 layer.source_cache = None
+
+    def _self_attention_cache_applies(self) -> bool:
+        """Enabled, and every self-attention runs ESPnet's default path."""
+        return self.self_attention_cache_enabled and all(
+            layer.self_attn is None or SourceKVCache.supports(layer.self_attn)
+            for layer in self.decoders
+        )
+
+    def _forward_new_positions(
+        self,
+        tgt: torch.Tensor,
+        tgt_mask: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: Optional[torch.Tensor] = None,
+        *,
+        cache: Optional[list[torch.Tensor]] = None,
+        return_hs: bool = False,
+    ):
+        """``forward_one_step`` computing only the positions not yet in ``cache``.
+
+        That is the whole prefix at the first step (``cache`` is ``None``), then
+        the last position. Only the last layer's last output is read, so no
+        layer keeps its outputs; ``cache`` holds each layer's self-attention
+        keys and values.
+        """
+        new = tgt.size(1) if cache is None else 1
+        x = self.embed(tgt)[:, -new:]  # position-wise: earlier ones are unused
+        query_mask = None if tgt_mask is None else tgt_mask[:, -new:, :]
+        new_cache = []
+        for layer, history in zip(
+            self.decoders, cache or [None] * len(self.decoders), strict=True
+        ):
+            x, entry = layer.forward_new_positions(
+                x, query_mask, memory, memory_mask, history
+            )
+            new_cache.append(entry)
+        # ESPnet's output head, as in TransformerDecoder.forward_one_step
+        y = self.after_norm(x[:, -1]) if self.normalize_before else x[:, -1]
+        hidden = y
+        if self.output_layer is not None:
+            y = torch.log_softmax(self.output_layer(y), dim=-1)
+        if return_hs:
+            return (y, hidden), new_cache
+        return y, new_cache

@@ -39,6 +39,12 @@ def test_short_benchmark_writes_table_and_json(tmp_path):
     assert by_name["dec 0.5"]["flops"] < by_name["dense"]["flops"]
     assert by_name["dense"]["flops"] < by_name["stock"]["flops"]
     assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
+    # the self-attention cache projects one position per step, not the prefix
+    assert (
+        by_name["dense"]["flops"]
+        < by_name["dense, no self-attn cache"]["flops"]
+        < by_name["dense, no cache"]["flops"]
+    )
     # an export keeps fewer weights; every decode allocates some tensor memory
     assert by_name["joint 0.5"]["weight_bytes"] < by_name["dense"]["weight_bytes"]
     assert by_name["dense"]["weight_bytes"] == by_name["stock"]["weight_bytes"]

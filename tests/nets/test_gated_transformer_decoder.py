@@ -99,7 +99,9 @@ def test_closed_module_is_never_executed(gated_model, memory, prefix, module):
         for attr in MODULE_ATTRS
     ]
     gates = _gates(1, closed=[(layer, module) for layer in range(NUM_LAYERS)])
-    gated_model.decoder.use_source_cache(False)  # cached src_attn skips its forward
+    # the cached attentions call their projections, not their forward
+    gated_model.decoder.use_source_cache(False)
+    gated_model.decoder.use_self_attention_cache(False)
     try:
         with torch.no_grad(), gated_model.decoder.gates_applied(gates):
             gated_model.decoder.score(prefix[0], None, hs[0])
