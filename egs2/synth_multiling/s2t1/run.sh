@@ -24,5 +24,6 @@ fi
     --freeze_param "" \
     --speech_length 5 \
     --nbpe 300 \
+    --decode_args "--beam_size 5 --minlenratio 0.1" \
     "${size_opts[@]}" \
     "$@"

@@ -27,30 +27,39 @@ nj=2
 }
 mkdir -p "${expdir}"
 ln -sfn ../s2t_dense "${expdir}/s2t_dense"
-# run.sh's 0.5 model (distilled, the same options) is the curve's 0.5 point
-if [ -f exp/s2t_gated_dec0.5/valid.acc.ave.pth ] && [ ! -e "${expdir}/s2t_gated_dec0.5" ]; then
-    ln -s ../s2t_gated_dec0.5 "${expdir}/s2t_gated_dec0.5"
-fi
-
 common=(--dense_config conf/train_dense.yaml --gate_config conf/gate.yaml
         --freeze_param "" --speech_length 5 --nbpe 300 --expdir "${expdir}"
-        --nj "${nj}" --timing_rounds "${timing_rounds}")
-predicted=()
+        --nj "${nj}" --timing_rounds "${timing_rounds}"
+        --decode_args "--beam_size 5")   # dynprune.sh's default: minlenratio 0
+models=()     # "targets encoder_target tag": one gated model each
 for tag in "" _nokd; do
-    variant=(--gated_tag "${tag}")
-    [ -n "${tag}" ] && variant+=(--distill_weight 0)
     for target in ${targets}; do
-        weight=()
-        if awk -v t="${target}" 'BEGIN { exit !(t >= 0.75) }'; then
-            weight=(--sparsity_weight "${high_target_weight}")
-        fi
-        ./dynprune.sh "${common[@]}" "${variant[@]}" "${weight[@]}" \
-            --targets "${target}" --stage 5 --stop_stage 6
-        predicted+=("${expdir}/s2t_gated_dec${target}${tag}/decode_predicted")
+        models+=("${target} none ${tag}")
     done
-    ./dynprune.sh "${common[@]}" "${variant[@]}" --targets "${joint_decoder_target}" \
-        --encoder_target "${joint_encoder_target}" --stage 5 --stop_stage 6
-    predicted+=("${expdir}/s2t_gated_dec${joint_decoder_target}_enc${joint_encoder_target}${tag}/decode_predicted")
+    models+=("${joint_decoder_target} ${joint_encoder_target} ${tag}")
+done
+run_model() {  # $1: stages, $2: "target encoder_target tag"
+    local target encoder_target tag
+    read -r target encoder_target tag <<< "$2"
+    local options=(--targets "${target}" --encoder_target "${encoder_target}"
+                   --gated_tag "${tag}")
+    [ -n "${tag}" ] && options+=(--distill_weight 0)
+    if awk -v t="${target}" 'BEGIN { exit !(t >= 0.75) }'; then
+        options+=(--sparsity_weight "${high_target_weight}")
+    fi
+    ./dynprune.sh "${common[@]}" "${options[@]}" --stage "$1" --stop_stage "$1"
+}
+# All trainings first, then all decodings: the decodings (which are timed) run
+# back to back on a machine doing nothing else.
+for model in "${models[@]}"; do run_model 5 "${model}"; done
+for model in "${models[@]}"; do run_model 6 "${model}"; done
+
+predicted=()
+for model in "${models[@]}"; do
+    read -r target encoder_target tag <<< "${model}"
+    suffix=${tag}
+    [ "${encoder_target}" != none ] && suffix=_enc${encoder_target}${tag}
+    predicted+=("${expdir}/s2t_gated_dec${target}${suffix}/decode_predicted")
 done
 
 first_dense=${expdir}/s2t_gated_dec${targets%% *}/decode_dense
