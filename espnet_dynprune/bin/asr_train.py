@@ -14,10 +14,14 @@ from espnet2.tasks.asr import ASRTask
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
 
+PROG = "python -m espnet_dynprune.bin.asr_train"
+
 
 def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's ASR trainer."""
-    ASRTask.main(cmd=cmd)
+    parser = ASRTask.get_parser()
+    parser.prog = PROG  # ESPnet's parser would name the file (asr_train.py)
+    ASRTask.main(args=parser.parse_args(cmd))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Convert a pretrained OWSM / ESPnet S2T model into an initial gated model.
 
 Usage:
-    python -m espnet_dynprune.bin.convert_owsm SOURCE OUT_DIR \
-        [--model_file exp/x/valid.acc.ave.pth] [--revision REV] \
-        [--gate_conf egs2/europarl_st/s2t1/conf/gate.yaml] \
+    python -m espnet_dynprune.bin.convert_owsm SOURCE OUT_DIR \\
+        [--model_file exp/x/valid.acc.ave.pth] [--revision REV] \\
+        [--gate_conf egs2/europarl_st/s2t1/conf/gate.yaml] \\
         [--parts decoder] [--encoder_target none] [--decoder_target 0.5]
 
 SOURCE is a Hugging Face Hub id (``espnet/owsm_v3.1_ebf``), a packed ``.zip``,
@@ -20,12 +20,12 @@ a directory with ``meta.yaml`` (unpacked zip or Hub snapshot), or a training
   initial gate predictor (``gating.*``); pass it as ``--init_param``.
 """
 
-import argparse
 import logging
 from pathlib import Path
 
 import yaml
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.bin.make_gated_config import add_parts_option, parse_target
 from espnet_dynprune.io.package import read_yaml_mapping
 from espnet_dynprune.packaging.convert_owsm import convert_checkpoint
@@ -49,15 +49,51 @@ def _write_yaml(data: dict, path: Path) -> None:
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("source", help="Hub id, .zip, directory or config.yaml")
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--model_file", type=Path, default=None)
-    parser.add_argument("--revision", default=None, help="Hub revision")
-    parser.add_argument("--gate_conf", type=Path, default=None)
-    parser.add_argument("--encoder_target", type=parse_target, default=None)
-    parser.add_argument("--decoder_target", type=parse_target, default=0.5)
-    parser.add_argument("--seed", type=int, default=0, help="gate predictor init")
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "source",
+        help="the pretrained model: Hub id, packed .zip, directory with meta.yaml "
+        "or training config.yaml",
+    )
+    parser.add_argument(
+        "out_dir", type=Path, help="where the converted files go (see above)"
+    )
+    parser.add_argument(
+        "--model_file",
+        type=Path,
+        default=None,
+        help="the weights, needed (only) when SOURCE is a config.yaml",
+    )
+    parser.add_argument(
+        "--revision",
+        default=None,
+        help="Hub revision (branch, tag or commit) of a Hub id; unset: the default "
+        "branch",
+    )
+    parser.add_argument(
+        "--gate_conf",
+        type=Path,
+        default=None,
+        help="YAML with gate_predictor_conf, sparsity_conf and training keys that "
+        "replace the source config's (as make_gated_config); unset: none",
+    )
+    parser.add_argument(
+        "--encoder_target",
+        type=parse_target,
+        default=None,
+        help="target fraction of closed encoder gates, in [0, 1), written to "
+        "sparsity_conf; none: no encoder sparsity term",
+    )
+    parser.add_argument(
+        "--decoder_target",
+        type=parse_target,
+        default=0.5,
+        help="target fraction of closed decoder gates, in [0, 1), written to "
+        "sparsity_conf; none: no decoder sparsity term",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of the gate predictor's init"
+    )
     add_parts_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")

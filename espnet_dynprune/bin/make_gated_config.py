@@ -1,12 +1,13 @@
 """Write the gated counterpart of a stock S2T training config (recipe stage 5).
 
 Usage:
-    python -m espnet_dynprune.bin.make_gated_config conf/train_dense.yaml \
-        exp/s2t_gated_dec0.5/train.yaml --decoder_target 0.5 \
+    python -m espnet_dynprune.bin.make_gated_config conf/train_dense.yaml \\
+        exp/s2t_gated_dec0.5/train.yaml --decoder_target 0.5 \\
         [--encoder_target 0.2] [--parts encoder decoder] [--gate_conf conf/gate.yaml]
 
 ``--gate_conf`` is a YAML file with ``gate_predictor_conf`` and ``sparsity_conf``
-mappings (targets given on the command line override its ``sparsity_conf``); the
+mappings (its targets are replaced by ``--decoder_target`` / ``--encoder_target``:
+one left out is ``None``, no sparsity term for that part); the
 result also takes the optimisation keys of that file (e.g. ``optim_conf``).
 ``--parts`` names the gated parts (``gate_predictor_conf.parts``); default: the
 gate conf's ``parts``, else the parts that have a target. A ``distill_conf`` in
@@ -21,6 +22,7 @@ from typing import Optional
 
 import yaml
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.nets.gate_config import GATED_PARTS
 from espnet_dynprune.tasks.gated_config import apply_gate_options
 
@@ -37,58 +39,62 @@ def add_parts_option(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         choices=GATED_PARTS,
         default=None,
-        help="parts that carry gates (default: the gate conf's "
-        "gate_predictor_conf.parts, else the parts with a target)",
+        help="parts that carry gates; unset: the gate conf's "
+        "gate_predictor_conf.parts, else the parts with a target",
     )
 
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("src", type=Path, help="stock training config")
-    parser.add_argument("dst", type=Path, help="gated config to write")
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument("src", type=Path, help="stock S2T training config (YAML)")
+    parser.add_argument(
+        "dst", type=Path, help="gated config to write (its directory is created)"
+    )
     parser.add_argument(
         "--encoder_target",
         type=parse_target,
         default=None,
-        help="fraction of encoder gates to close; none: no encoder term "
-        "(default: %(default)s)",
+        help="target fraction of closed encoder gates, in [0, 1); none: no "
+        "encoder sparsity term (replaces the gate conf's sparsity_conf.encoder_target)",
     )
     parser.add_argument(
         "--decoder_target",
         type=parse_target,
         default=None,
-        help="fraction of decoder gates to close; none: no decoder term "
-        "(default: %(default)s)",
+        help="target fraction of closed decoder gates, in [0, 1); none: no "
+        "decoder sparsity term (replaces the gate conf's sparsity_conf.decoder_target)",
     )
     parser.add_argument(
         "--sparsity_weight",
         type=float,
         default=None,
-        help="replaces sparsity_conf.weight (default: the gate conf's)",
+        help="replaces sparsity_conf.weight; unset: the gate conf's",
     )
     parser.add_argument(
         "--gate_conf",
         type=Path,
         default=None,
         help="YAML with gate_predictor_conf, sparsity_conf, optional distill_conf "
-        "and training keys that replace the source config's",
+        "and training keys that replace the source config's; unset: none",
     )
     parser.add_argument(
         "--teacher_config",
         default=None,
-        help="distillation teacher's config.yaml (used when the gate conf has "
-        "distill_conf without one)",
+        help="distillation teacher's config.yaml, filled into a distill_conf "
+        "that names none (needs --teacher_model_file too)",
     )
     parser.add_argument(
-        "--teacher_model_file", default=None, help="distillation teacher's weights"
+        "--teacher_model_file",
+        default=None,
+        help="distillation teacher's weights (.pth; needs --teacher_config too)",
     )
     parser.add_argument(
         "--distill_weight",
         type=float,
         default=None,
-        help="replaces distill_conf.weight; 0 turns distillation off "
-        "(default: the gate conf's)",
+        help="replaces distill_conf.weight; 0 turns distillation off; unset: "
+        "the gate conf's",
     )
     add_parts_option(parser)
     args = parser.parse_args()

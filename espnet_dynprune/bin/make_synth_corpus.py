@@ -1,8 +1,8 @@
 """Synthesize the multilingual ASR + ST corpus with eSpeak NG.
 
 Usage:
-    python -m espnet_dynprune.bin.make_synth_corpus --out DIR
-        [--size default|quick|N] [--segment_seconds T] [--seed S] [--nj J]
+    python -m espnet_dynprune.bin.make_synth_corpus --out DIR \\
+        [--size default|quick|N] [--segment_seconds T] [--seed S] [--nj J] \\
         [--langs eng,deu,...]
 
 Writes Kaldi-style S2T data directories ``DIR/{train,dev,test}`` and one test
@@ -20,6 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.data.languages import LANGUAGES
 from espnet_dynprune.data.synth.make_corpus import make_corpus, parse_size
 from espnet_dynprune.data.synth.tts import EspeakNotFoundError, SynthesisError
@@ -29,29 +30,36 @@ __all__ = ["get_parser", "main"]
 
 def get_parser() -> argparse.ArgumentParser:
     """Builds the command-line parser."""
-    parser = argparse.ArgumentParser(
-        description="Synthesize the multilingual ASR + ST corpus with eSpeak NG.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output directory: train, dev, test and test_<lang>_<task> data "
+        "directories, audio under wav/",
     )
-    parser.add_argument("--out", type=Path, required=True, help="Output directory")
     parser.add_argument(
         "--size",
         default="default",
-        help="quick (600 training utterances), default (6000) or a number N",
+        help="training utterances: quick (600), default (6000) or a number N",
     )
     parser.add_argument(
         "--segment_seconds",
         type=float,
         default=None,
-        help="Make every utterance a segment of this length, noise after the "
-        "speech (set it to the S2T speech_length); default: natural lengths",
+        help="make every utterance a segment of this many seconds, noise after "
+        "the speech (set it to the S2T speech_length); unset: natural lengths",
     )
-    parser.add_argument("--seed", type=int, default=0, help="Random seed")
-    parser.add_argument("--nj", type=int, default=2, help="Parallel processes")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed (same seed: same files)"
+    )
+    parser.add_argument(
+        "--nj", type=int, default=2, help="parallel synthesis processes"
+    )
     parser.add_argument(
         "--langs",
         default=",".join(LANGUAGES),
-        help="Comma-separated source languages (ISO 639-3)",
+        help="comma-separated source languages (ISO 639-3)",
     )
     return parser
 

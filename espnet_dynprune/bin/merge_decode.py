@@ -1,16 +1,17 @@
 """Merge split decoding outputs (one per job) of each test set (recipe stage 6).
 
 Usage:
-    python -m espnet_dynprune.bin.merge_decode exp/m/decode_dense/test_deu_asr \
+    python -m espnet_dynprune.bin.merge_decode exp/m/decode_dense/test_deu_asr \\
         exp/m/decode_predicted/test_deu_asr ...
 
 Each directory's ``logdir/output.*`` (one per decoding job) are merged into it.
 """
 
-import argparse
 import json
 import statistics
 from pathlib import Path
+
+from espnet_dynprune.bin.cli import entry_point_parser
 
 
 def merge(parts: list[Path], out: Path) -> None:
@@ -45,8 +46,14 @@ def merge(parts: list[Path], out: Path) -> None:
 
 def main() -> None:
     """Merge ``DIR/logdir/output.*`` into ``DIR`` for every DIR given."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("decode_dirs", type=Path, nargs="+")
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "decode_dirs",
+        type=Path,
+        nargs="+",
+        help="decoding directories of test sets; each one's logdir/output.* are "
+        "merged into it",
+    )
     args = parser.parse_args()
     for decode_dir in args.decode_dirs:
         parts = sorted((decode_dir / "logdir").glob("output.*"))

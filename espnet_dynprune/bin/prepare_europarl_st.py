@@ -1,7 +1,7 @@
 """Prepare Europarl-ST (v1.1 layout) as Kaldi-style S2T data directories.
 
 Usage:
-    python -m espnet_dynprune.bin.prepare_europarl_st --europarl_st /corpora/v1.1 \
+    python -m espnet_dynprune.bin.prepare_europarl_st --europarl_st /corpora/v1.1 \\
         --out data [--langs de,fr,it] [--tasks asr,st]
 
 Reads ``{europarl_st}/{src}/audios/*.m4a`` and ``{europarl_st}/{src}/en/{split}/``
@@ -14,11 +14,11 @@ wheel); a file that cannot be decoded stops the run with its name. Re-running
 skips segments whose FLAC already exists.
 """
 
-import argparse
 import logging
 import sys
 from pathlib import Path
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.data.europarl_st import prepare_europarl_st
 
 __all__ = ["main"]
@@ -26,13 +26,30 @@ __all__ = ["main"]
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--europarl_st", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = entry_point_parser(__spec__, __doc__)
     parser.add_argument(
-        "--langs", default="de,fr,it", help="ISO 639-1, comma-separated"
+        "--europarl_st",
+        type=Path,
+        required=True,
+        help="the Europarl-ST v1.1 directory (with <src>/audios and <src>/en)",
     )
-    parser.add_argument("--tasks", default="asr,st", help="asr and/or st")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="data directory: train, dev, test_<lang>_<task>, audio under wav/",
+    )
+    parser.add_argument(
+        "--langs",
+        default="de,fr,it",
+        help="source languages, ISO 639-1, comma-separated (among de, fr, it, es)",
+    )
+    parser.add_argument(
+        "--tasks",
+        default="asr,st",
+        help="comma-separated: asr (transcription) and/or st (translation into "
+        "English)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     try:

@@ -15,12 +15,12 @@ distinct CTC greedy outputs the utterances get.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.probe_encoder import probe_encoder
 from espnet_dynprune.eval.scoring import read_kaldi_text
@@ -47,11 +47,28 @@ def _read_batch(wav_scp: Path, num_utts: int, samples: int, fs: int) -> torch.Te
 
 def main(argv: list[str] | None = None) -> None:
     """Runs the command line; exits with status 1 on bad input."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--s2t_train_config", type=Path, required=True)
-    parser.add_argument("--s2t_model_file", type=Path, required=True)
-    parser.add_argument("--data_dir", type=Path, required=True)
-    parser.add_argument("--num_utts", type=int, default=32)
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "--s2t_train_config",
+        type=Path,
+        required=True,
+        help="the trained model's config.yaml (dense or gated)",
+    )
+    parser.add_argument(
+        "--s2t_model_file", type=Path, required=True, help="its weights (.pth)"
+    )
+    parser.add_argument(
+        "--data_dir",
+        type=Path,
+        required=True,
+        help="data directory whose wav.scp gives the utterances",
+    )
+    parser.add_argument(
+        "--num_utts",
+        type=int,
+        default=32,
+        help="utterances to probe: the first of wav.scp (at least 2)",
+    )
     args = parser.parse_args(argv)
     try:
         config, model = load_s2t_model(args.s2t_train_config, args.s2t_model_file)

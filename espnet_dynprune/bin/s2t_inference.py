@@ -1,11 +1,11 @@
 """S2T decoding of gated models: ESPnet's ``s2t_inference`` plus ``--gate_mode``.
 
 Usage:
-    python -m espnet_dynprune.bin.s2t_inference \
-        --s2t_train_config exp/s2t_gated/config.yaml \
-        --s2t_model_file exp/s2t_gated/valid.acc.ave.pth \
-        --data_path_and_name_and_type dump/test/wav.scp,speech,sound \
-        --lang_sym deu --task_sym st_eng --gate_mode predicted \
+    python -m espnet_dynprune.bin.s2t_inference \\
+        --s2t_train_config exp/s2t_gated/config.yaml \\
+        --s2t_model_file exp/s2t_gated/valid.acc.ave.pth \\
+        --data_path_and_name_and_type dump/test/wav.scp,speech,sound \\
+        --lang_sym deu --task_sym st_eng --gate_mode predicted \\
         --output_dir exp/s2t_gated/decode_test
 
 Takes every option of ``python -m espnet2.bin.s2t_inference`` and writes the same
@@ -108,9 +108,13 @@ class Decoding:
     gate_mode: GateMode
 
 
+PROG = "python -m espnet_dynprune.bin.s2t_inference"
+
+
 def get_parser() -> argparse.ArgumentParser:
     """ESPnet's S2T inference parser with ``--gate_mode`` and ``--decode_list``."""
     parser = espnet_get_parser()
+    parser.prog = PROG  # ESPnet's parser would name the file (s2t_inference.py)
     parser.add_argument(
         "--gate_mode",
         choices=GateMode.choices(),
@@ -130,18 +134,25 @@ def get_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="weights of the dense decodings (gate mode dense), e.g. the dense "
-        "baseline; default: --s2t_model_file",
+        "baseline; unset: --s2t_model_file",
     )
     parser.add_argument(
         "--timing_rounds",
         type=int,
         default=1,
         help="decode everything this many times, round after round; timing.json "
-        "keeps each round's seconds and their median (default: %(default)s)",
+        "keeps each round's seconds and their median",
     )
     for action in parser._actions:  # argparse has no public way to relax these
         if action.dest in _PER_DECODING_OPTIONS:
             action.required = False
+        if action.dest == "model_tag":  # what this package's loader takes
+            action.help = (
+                "a packed model instead of the config and weights options: Hub "
+                "repository id, .zip or unpacked directory "
+                "(Speech2Text.from_pretrained); unset: --s2t_train_config and "
+                "--s2t_model_file"
+            )
         if action.dest in ("lang_sym", "task_sym"):  # no silent <eng><asr>
             kind = "language" if action.dest == "lang_sym" else "task"
             action.default = None

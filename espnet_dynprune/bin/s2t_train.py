@@ -16,10 +16,14 @@ from typing import Optional
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
 from espnet_dynprune.tasks.s2t import DynPruneS2TTask
 
+PROG = "python -m espnet_dynprune.bin.s2t_train"
+
 
 def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's S2T trainer."""
-    DynPruneS2TTask.main(cmd=cmd)
+    parser = DynPruneS2TTask.get_parser()
+    parser.prog = PROG  # ESPnet's parser would name the file (s2t_train.py)
+    DynPruneS2TTask.main(args=parser.parse_args(cmd))
 
 
 if __name__ == "__main__":

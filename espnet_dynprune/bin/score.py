@@ -1,8 +1,8 @@
 """Score decoded test sets and write the recipe report (recipe stage 7).
 
 Usage:
-    python -m espnet_dynprune.bin.score --data_dir data \
-        --decode_dirs exp/s2t_gated/decode_dense exp/s2t_gated/decode_predicted \
+    python -m espnet_dynprune.bin.score --data_dir data \\
+        --decode_dirs exp/s2t_gated/decode_dense exp/s2t_gated/decode_predicted \\
         --dense exp/s2t_gated/decode_dense --out_dir .
 
 Each decode dir holds one sub-directory per test set (as written by
@@ -16,7 +16,6 @@ environment block names, per model dir, the decoding options that
 ``s2t_inference`` recorded in the sets' ``timing.json``.
 """
 
-import argparse
 import logging
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 from espnet2.tasks.s2t import S2TTask
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.eval.report import write_report
 from espnet_dynprune.eval.scoring import read_decode_options, score_decode_dir
 
@@ -71,13 +71,35 @@ def _decode_options(decode_dirs: list[Path]) -> dict[str, str]:
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data_dir", type=Path, required=True)
-    parser.add_argument("--decode_dirs", type=Path, nargs="+", required=True)
+    parser = entry_point_parser(__spec__, __doc__)
     parser.add_argument(
-        "--dense", type=Path, required=True, help="reference decode dir"
+        "--data_dir",
+        type=Path,
+        required=True,
+        help="holds each test set's references: <data_dir>/<test set>/text",
     )
-    parser.add_argument("--out_dir", type=Path, default=Path("."))
+    parser.add_argument(
+        "--decode_dirs",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="decoding directories (exp/<model>/decode_<gate mode>), one "
+        "sub-directory per test set; the model's config.yaml is read beside each",
+    )
+    parser.add_argument(
+        "--dense",
+        type=Path,
+        required=True,
+        help="the dense reference decode dir (normally among --decode_dirs): "
+        "quality is compared with it, and gated models without a decode_dense "
+        "beside them are timed against it",
+    )
+    parser.add_argument(
+        "--out_dir",
+        type=Path,
+        default=Path("."),
+        help="where RESULTS.md, results.json and the plots go",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results = {}

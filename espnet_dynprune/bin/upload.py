@@ -1,7 +1,7 @@
 """Upload a packed gated model to the Hugging Face Hub (recipe stage 9).
 
 Usage:
-    python -m espnet_dynprune.bin.upload --model_dir exp/packed/s2t_gated_dec0.5 \
+    python -m espnet_dynprune.bin.upload --model_dir exp/packed/s2t_gated_dec0.5 \\
         --hf_repo owner/name [--dry_run true] [--private false]
 
 ``--model_dir`` is the unzipped package (``espnet_dynprune.bin.pack --out_dir``).
@@ -10,24 +10,46 @@ token comes from ``HF_TOKEN`` or ``hf auth login``; ``HF_ENDPOINT`` selects
 another Hub. ``--dry_run true`` only lists the files and their sizes.
 """
 
-import argparse
 import logging
 from pathlib import Path
 
 from espnet2.utils.types import str2bool
 
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.io.package import read_package
 from espnet_dynprune.packaging.hub import list_upload, upload_packed
 
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model_dir", type=Path, required=True)
-    parser.add_argument("--hf_repo", required=True, help="owner/name")
-    parser.add_argument("--dry_run", type=str2bool, default=False)
-    parser.add_argument("--private", type=str2bool, default=False)
-    parser.add_argument("--commit_message", default="Upload gated ESPnet model")
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "--model_dir",
+        type=Path,
+        required=True,
+        help="the unzipped package (espnet_dynprune.bin.pack --out_dir)",
+    )
+    parser.add_argument(
+        "--hf_repo",
+        required=True,
+        help="Hub model repository, owner/name (created if needed)",
+    )
+    parser.add_argument(
+        "--dry_run",
+        type=str2bool,
+        default=False,
+        help="true: only check the package and list its files and sizes",
+    )
+    parser.add_argument(
+        "--private",
+        type=str2bool,
+        default=False,
+        help="true: create the repository private (an existing one keeps its "
+        "visibility)",
+    )
+    parser.add_argument(
+        "--commit_message", default="Upload gated ESPnet model", help="commit title"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     if args.dry_run:
