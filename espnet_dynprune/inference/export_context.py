@@ -36,6 +36,7 @@ from espnet_dynprune.models.dynprune_model import DynPruneModelMixin
 from espnet_dynprune.models.gating import GATE_PREFIX, describe_gates
 from espnet_dynprune.nets.gate_contract import GatedStackMixin, GateMask
 from espnet_dynprune.nets.gated_transformer_decoder import GatedTransformerDecoder
+from espnet_dynprune.tasks.gated_config import GATE_MODEL_OPTIONS
 from espnet_dynprune.tasks.model_files import load_gated_model
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
 CONFIG_NAME = "config.yaml"
 MODEL_NAME = "model.pth"
 CONTEXT_NAME = "context.json"
-_GATING_KEYS = ("gate_predictor_conf", "sparsity_conf")
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,9 @@ def pruned_config(
     out = copy.deepcopy(config)
     out["model"] = "espnet"
     model_conf = config.get("model_conf") or {}
-    out["model_conf"] = {k: v for k, v in model_conf.items() if k not in _GATING_KEYS}
+    out["model_conf"] = {
+        k: v for k, v in model_conf.items() if k not in GATE_MODEL_OPTIONS
+    }
     for part, stack in (("encoder", model.encoder), ("decoder", model.decoder)):
         lists = _pruned_lists(getattr(gates, part), getattr(stack, "gate_modules", ()))
         if lists is not None:

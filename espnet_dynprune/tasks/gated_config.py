@@ -28,6 +28,7 @@ from espnet_dynprune.tasks.registration import (
 )
 
 __all__ = [
+    "GATE_MODEL_OPTIONS",
     "apply_gate_options",
     "gated_config",
     "stock_config",
@@ -41,7 +42,13 @@ _STOCK_CLASSES = {
     "decoder": ("transformer", DECODER_NAME),
 }
 
-_GATE_OPTIONS = ("sparsity_conf", "gate_predictor_conf", "distill_conf")
+# The model_conf keys only the dynprune model takes: a stock model refuses them.
+GATE_MODEL_OPTIONS = (
+    "sparsity_conf",
+    "gate_predictor_conf",
+    "distill_conf",
+    "inference_gate_mode",
+)
 
 _TRAINING_VARIANTS = {ALIGNED_MODEL_NAME: ESPnetWordAlignedS2TModel.TRAINING_OPTIONS}
 
@@ -108,7 +115,7 @@ def stock_config(config: dict[str, Any]) -> dict[str, Any]:
     stock["model_conf"] = {
         key: value
         for key, value in (config.get("model_conf") or {}).items()
-        if key not in _GATE_OPTIONS
+        if key not in GATE_MODEL_OPTIONS
     }
     return stock
 

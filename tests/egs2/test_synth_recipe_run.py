@@ -1,51 +1,14 @@
 """The default recipe's run.sh, every stage (upload as a dry run), on a very
-small corpus (ESPnet's mini_an4 habit): stages, entry points and outputs fit."""
+small corpus (``recipe_run`` in conftest.py): stages, entry points and outputs fit."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from helpers.recipe_run import run_recipe
+
 pytestmark = pytest.mark.slow
-
-RECIPE = Path(__file__).resolve().parents[2] / "egs2" / "synth_multiling" / "s2t1"
-TINY = [
-    "--data_opts", "--size 60",
-    "--dense_args",
-    "--max_epoch 1 --batch_size 8 --scheduler_conf warmup_steps_list=[0,4,8]",
-    "--gated_args", "--max_epoch 1 --batch_size 8",
-    "--decode_args", "--beam_size 2 --maxlenratio 0.1",
-    "--nj", "1",
-    "--timing_rounds", "2",
-    "--test_sets", "test_deu_asr test_deu_st_eng",  # every process start costs
-]  # fmt: skip
-
-
-def run_recipe(tmp: Path, *args: str) -> str:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    cmd = [
-        "./run.sh",
-        "--datadir", str(tmp / "data"),
-        "--expdir", str(tmp / "exp"),
-        "--report_dir", str(tmp / "report"),
-        *TINY,
-        *args,
-    ]  # fmt: skip
-    result = subprocess.run(
-        cmd, cwd=RECIPE, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return result.stdout + result.stderr
-
-
-@pytest.fixture(scope="module")
-def recipe_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("recipe")
-    return tmp, run_recipe(tmp, "--hf_repo", "someone/tiny", "--dry_run", "true")
 
 
 def test_data_stage_makes_every_test_set(recipe_run):

@@ -158,3 +158,21 @@ def test_export_refuses_another_context(exported):
     with pytest.raises(ValueError, match="per-context export"):
         pruned(speech, lang_sym="<deu>", task_sym="<asr>")
     assert pruned(speech, lang_sym=CONTEXT[0], task_sym=CONTEXT[1])
+
+
+def test_export_of_a_distilled_model_builds_a_stock_model(tmp_path):
+    """Keys of the gated model alone (distillation, gate mode) leave the config."""
+    model_conf = {
+        **MODEL_CONF,
+        "inference_gate_mode": "dense",
+        "distill_conf": {
+            "teacher_config": str(tmp_path / "teacher" / "config.yaml"),
+            "teacher_model_file": str(tmp_path / "teacher" / "valid.acc.ave.pth"),
+        },
+    }
+    gated_files = write_gated_model(tmp_path, model_conf)
+    export_context(*gated_files, *CONTEXT, tmp_path / "export")
+    s2t = ESPnetSpeech2Text(
+        tmp_path / "export" / CONFIG_NAME, tmp_path / "export" / MODEL_NAME
+    )
+    assert type(s2t.s2t_model).__name__ == "ESPnetS2TModel"  # built and loaded
