@@ -245,9 +245,18 @@ BENCHMARK_COLUMNS: dict[str, Callable[[dict], str]] = {
         "-" if row["weight_bytes"] is None else f"{row['weight_bytes'] / 1e6:.1f}"
     ),
     "peak MB": lambda row: f"{row['peak_bytes'] / 1e6:.1f}",
+    "FLOPs -% vs stock": _percent("flops_red_vs_stock"),
     "utt/s": lambda row: f"{row['utterances_per_s']:.2f}",
+    "x 1 at a time": lambda row: f"{row['speedup_vs_single']:.2f}",
+    "x stock": lambda row: f"{row['speedup_vs_stock']:.2f}",
     "same hyps": lambda row: "yes" if row["same_hypotheses"] else "NO",
 }
+# The parts of one decode (espnet_dynprune.eval.decode_profile.PARTS), in seconds.
+_PARTS = ("encoder", "decoder layers", "output layer", "decoder, other", "beam search")
+for _part in (*_PARTS, "total"):
+    BENCHMARK_COLUMNS[f"{_part} s"] = lambda row, part=_part: (
+        f"{row['time_parts'][part]:.3f}"
+    )
 
 
 def _cells(line: str) -> list[str]:

@@ -1,47 +1,50 @@
 """Decoding speed of pruned vs dense vs stock ESPnet, measured side by side.
 
 Usage:
-    python -m espnet_dynprune.bin.benchmark          # owsm_base, beam 5 and greedy
-    python -m espnet_dynprune.bin.benchmark --shapes owsm_base owsm_small \
-        --out bench.json
+    python -m espnet_dynprune.bin.benchmark          # owsm_base, 10 s, 40 steps
+    python -m espnet_dynprune.bin.benchmark --shapes owsm_base owsm_small \\
+        --lengths 10:40 30:120 --batch_decode 16 --out bench.json
     python -m espnet_dynprune.bin.benchmark --short  # seconds: checks the command
-    python -m espnet_dynprune.bin.benchmark --model_dir exp/s2t_gated_dec0.5 \
+    python -m espnet_dynprune.bin.benchmark --model_dir exp/s2t_gated_dec0.5 \\
         --wav speech.wav --beams 5
 
-For every model shape and beam size it prints one table: median wall time of
-decoding one utterance (after a warm-up), FLOPs counted by
-``torch.utils.flop_counter``, and the reductions against ``dense`` (the gated
-model with every gate open, with the source-attention cache: the pruning
-saving) and against ``stock`` (ESPnet's own model: cache and pruning together).
-``quotient`` is time reduction / FLOPs reduction against ``dense``: the share of
-the FLOPs saving that turns into time saving. The ``int8`` rows decode with
-ESPnet's dynamic int8 quantization of the gated model's ``Linear`` layers
+For every model shape, length (seconds of audio, decoding steps) and beam size it
+prints one table: median wall time of decoding one utterance (after a warm-up),
+FLOPs counted by ``torch.utils.flop_counter``, and the reductions against
+``dense`` (the gated model with every gate open, with its key/value caches: the
+pruning saving) and against ``stock`` (ESPnet's own model: caches and pruning
+together). ``quot.`` is time reduction / FLOPs reduction against ``dense``: the
+share of the FLOPs saving that turns into time saving. The ``int8`` rows decode
+with ESPnet's dynamic int8 quantization of the gated model's ``Linear`` layers
 (``quantize_s2t_model``); torch's FLOP counter does not see quantized kernels,
 so their FLOPs and export weights are ``-``. ``weights MB`` is what a
 per-context export with that mask keeps (backbone without ``gating.*``, less the
 removed modules); ``peak MB`` the most tensor memory the decode allocated at
 once on top of the weights (``torch.profiler`` memory events, operator
-granularity). All ratios come from one run.
+granularity). A second table splits one decode of ``stock``, ``dense`` and
+``joint 0.5`` into encoder, decoder layers, output layer, the rest of the
+decoder step and the beam search's bookkeeping
+(``espnet_dynprune.eval.decode_profile``). All ratios come from one run.
 
-Then, with ``--batch N`` (default 4, 0 to skip), one encoder table per shape:
-N utterances of two contexts (alternating, each with its own 50% encoder mask)
-encoded one at a time, batched dense, grouped by mask, or mixed in one batch
-(modules run on their open rows only); ``time-% dense`` compares with the dense
-model under the same batching. Only the encoder is batched: ESPnet's beam
-search decodes one utterance at a time.
+At the first length only, with ``--batch N`` (default 4, 0 to skip), one encoder
+table per shape: N utterances of two contexts (alternating, each with its own
+50% encoder mask) encoded one at a time, batched dense, grouped by mask, or mixed
+in one batch (modules run on their open rows only); ``time-% dense`` compares
+with the dense model under the same batching.
 
-With ``--batch_decode N`` (espnet 202611 and newer), one throughput table per
-shape: N utterances of two contexts (alternating, each with its own joint 50%
-mask) decoded whole (encoder and ``--beams[0]`` beam search over ``--steps``)
-one at a time or together in one multi-utterance beam search, dense and pruned;
-``utt/s`` is utterances per second and ``same hyps`` says whether the batch gave
-the one-at-a-time hypotheses.
+With ``--batch_decode N`` (espnet 202611 and newer), at the first length, one
+throughput table per shape: N utterances of two contexts (alternating, each with
+its own joint 50% mask) decoded whole (encoder and a beam search of the first of
+``--beams``) one at a time or together in one multi-utterance beam search, by
+stock ESPnet, the gated model dense and pruned; ``utt/s`` is utterances per
+second, ``x stock`` the throughput against stock ESPnet decoding the same way,
+and ``same hyps`` says whether the batch gave the one-at-a-time hypotheses.
 
 With ``--model_dir`` (a trained gated model: ``config.yaml`` and
 ``--model_file``) the table compares, on that model's weights, ``stock``,
 ``dense`` and ``predicted <lang>/<task>``: the gates its (context-only)
 predictor gives each (language, task) of its context vocabulary. The audio is
-``--seconds`` of random noise or ``--wav``; there is no batched table.
+random noise or ``--wav``; there is no batched table.
 """
 
 import argparse
@@ -49,12 +52,14 @@ import json
 import logging
 import platform
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import torch
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.bin.cli import entry_point_parser
 from espnet_dynprune.compat.espnet_release import BatchBeamSearch
 from espnet_dynprune.data.audio import AudioReadError, read_mono_audio
 from espnet_dynprune.eval.benchmark import (
@@ -69,8 +74,38 @@ from espnet_dynprune.eval.benchmark import (
     measure_batched,
     supports_batch_decode,
 )
+from espnet_dynprune.eval.decode_profile import PARTS
 
 _MB = 1e6
+_LOG = logging.getLogger(__name__)  # progress: one line per measured setting
+
+
+@dataclass(frozen=True)
+class Length:
+    """Audio seconds and the decoding steps of a measurement."""
+
+    seconds: float
+    steps: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Length":
+        """``SECONDS:STEPS``, e.g. ``10:40``."""
+        try:
+            seconds, steps = text.split(":")
+            length = cls(float(seconds), int(steps))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected SECONDS:STEPS, e.g. 10:40"
+            ) from None
+        if length.seconds <= 0 or length.steps <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: both must be positive")
+        return length
+
+    def __str__(self) -> str:
+        return f"{self.seconds:g} s, {self.steps} steps"
+
+    def __repr__(self) -> str:
+        return f"{self.seconds:g}:{self.steps}"
 
 
 def add_ratios(rows: list[dict]) -> None:
@@ -96,7 +131,8 @@ def format_table(rows: list[dict]) -> str:
     width = max(18, *(len(r["setting"]) + 1 for r in rows))
     header = (
         f"{'setting':<{width}}{'time s':>9}{'GFLOPs':>10}{'time-%':>9}{'FLOPs-%':>9}"
-        f"{'quot.':>7}{'time-% stock':>14}{'weights MB':>12}{'peak MB':>9}"
+        f"{'quot.':>7}{'time-% stock':>14}{'FLOPs-% stock':>15}{'weights MB':>12}"
+        f"{'peak MB':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -107,7 +143,23 @@ def format_table(rows: list[dict]) -> str:
             f"{100 * r['time_red_vs_dense']:>9.1f}"
             f"{_cell(r['flops_red_vs_dense'], 0.01, '.1f'):>9}"
             f"{quotient:>7}{100 * r['time_red_vs_stock']:>14.1f}"
+            f"{_cell(r['flops_red_vs_stock'], 0.01, '.1f'):>15}"
             f"{_cell(r['weight_bytes'], _MB, '.1f'):>12}{r['peak_bytes'] / _MB:>9.1f}"
+        )
+    return "\n".join(lines)
+
+
+def format_profile_table(rows: list[dict]) -> str:
+    """Seconds per part of one decode (:data:`PARTS`), for the profiled rows."""
+    profiled = [r for r in rows if r.get("time_parts")]
+    width = max(18, *(len(r["setting"]) + 1 for r in profiled))
+    header = f"{'setting':<{width}}" + "".join(f"{p:>16}" for p in (*PARTS, "total"))
+    lines = [header, "-" * len(header)]
+    for r in profiled:
+        parts = r["time_parts"]
+        lines.append(
+            f"{r['setting']:<{width}}"
+            + "".join(f"{parts[p]:>16.3f}" for p in (*PARTS, "total"))
         )
     return "\n".join(lines)
 
@@ -147,15 +199,13 @@ def format_batch_decode_table(rows: list[dict]) -> str:
     """Plain-text table of the batch-decoding throughput measurement."""
     header = (
         f"{'setting':<26}{'time s':>9}{'utt/s':>8}{'x 1 at a time':>15}"
-        f"{'same hyps':>11}"
+        f"{'x stock':>9}{'same hyps':>11}"
     )
     lines = [header, "-" * len(header)]
-    by_name = {row["setting"]: row for row in rows}
     for r in rows:
-        single = by_name[r["setting"].replace("batch decode", "1 at a time")]
         lines.append(
             f"{r['setting']:<26}{r['time_s']:>9.3f}{r['utterances_per_s']:>8.2f}"
-            f"{single['time_s'] / r['time_s']:>15.2f}"
+            f"{r['speedup_vs_single']:>15.2f}{r['speedup_vs_stock']:>9.2f}"
             f"{'yes' if r['same_hypotheses'] else 'NO':>11}"
         )
     return "\n".join(lines)
@@ -173,6 +223,7 @@ def _measure_beams(
     models: dict[str, torch.nn.Module],
     settings: list[Setting],
     args: argparse.Namespace,
+    length: Length,
     speech: Optional[torch.Tensor] = None,
 ) -> list[dict]:
     """Measure and print one table per beam size; the report entries."""
@@ -181,16 +232,26 @@ def _measure_beams(
         rows = measure(
             models,
             settings,
-            seconds=args.seconds,
+            seconds=length.seconds,
             beam=beam,
-            steps=args.steps,
+            steps=length.steps,
             repeats=args.repeats,
-            progress=lambda r: logging.info("  %s: %.3f s", r["setting"], r["time_s"]),
+            progress=lambda r: _LOG.info("  %s: %.3f s", r["setting"], r["time_s"]),
             speech=speech,
         )
         add_ratios(rows)
-        print(f"\n## {label}, beam {beam} (1 = greedy)\n{format_table(rows)}")
-        entries.append({"beam": beam, "rows": rows})
+        print(
+            f"\n## {label}, {length}, beam {beam} (1 = greedy)\n{format_table(rows)}"
+            f"\n\nseconds per part of one decode:\n{format_profile_table(rows)}"
+        )
+        entries.append(
+            {
+                "seconds": length.seconds,
+                "steps": length.steps,
+                "beam": beam,
+                "rows": rows,
+            }
+        )
     return entries
 
 
@@ -202,10 +263,11 @@ def _run_trained(
         args.model_dir / "config.yaml", args.model_dir / args.model_file
     )
     label = str(args.model_dir)
-    for entry in _measure_beams(
-        label, models, _chosen(settings, args.settings), args, speech
-    ):
-        report["results"].append({"model_dir": label, **entry})
+    for length in args.lengths:
+        for entry in _measure_beams(
+            label, models, _chosen(settings, args.settings), args, length, speech
+        ):
+            report["results"].append({"model_dir": label, **entry})
 
 
 def _run_shapes(args: argparse.Namespace, report: dict) -> None:
@@ -214,42 +276,52 @@ def _run_shapes(args: argparse.Namespace, report: dict) -> None:
         shape = SHAPES[shape_name]
         models = build_models(shape)
         settings = _chosen(default_settings(shape), args.settings)
-        for entry in _measure_beams(shape_name, models, settings, args):
-            report["results"].append({"shape": shape_name, **entry})
+        for length in args.lengths:
+            for entry in _measure_beams(shape_name, models, settings, args, length):
+                report["results"].append({"shape": shape_name, **entry})
+        length = args.lengths[0]  # the batched tables: at the first length only
         if args.batch > 0:
             rows = measure_batched(
                 models["gated"],
                 shape,
                 batch=args.batch,
-                seconds=args.seconds,
+                seconds=length.seconds,
                 repeats=args.repeats,
             )
             add_batched_ratios(rows)
             print(
                 f"\n## {shape_name}, encoder only, {args.batch} utterances of 2 "
-                f"contexts\n{format_batched_table(rows)}"
+                f"contexts, {length.seconds:g} s each\n{format_batched_table(rows)}"
             )
             report["batched"].append(
-                {"shape": shape_name, "batch": args.batch, "rows": rows}
+                {
+                    "shape": shape_name,
+                    "batch": args.batch,
+                    "seconds": length.seconds,
+                    "rows": rows,
+                }
             )
         if args.batch_decode > 0:
             rows = measure_batch_decode(
-                models["gated"],
+                models,
                 shape,
                 batch=args.batch_decode,
-                seconds=args.seconds,
+                seconds=length.seconds,
                 beam=args.beams[0],
-                steps=args.steps,
+                steps=length.steps,
                 repeats=args.repeats,
             )
             print(
                 f"\n## {shape_name}, decoding {args.batch_decode} utterances of 2 "
-                f"contexts, beam {args.beams[0]}\n{format_batch_decode_table(rows)}"
+                f"contexts, {length}, beam {args.beams[0]}\n"
+                f"{format_batch_decode_table(rows)}"
             )
             report["batch_decode"].append(
                 {
                     "shape": shape_name,
                     "batch": args.batch_decode,
+                    "seconds": length.seconds,
+                    "steps": length.steps,
                     "beam": args.beams[0],
                     "rows": rows,
                 }
@@ -258,13 +330,38 @@ def _run_shapes(args: argparse.Namespace, report: dict) -> None:
 
 def main() -> None:
     """Entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shapes", nargs="+", default=["owsm_base"], choices=SHAPES)
-    parser.add_argument("--beams", nargs="+", type=int, default=[5, 1])
-    parser.add_argument("--seconds", type=float, default=10.0, help="audio length")
-    parser.add_argument("--steps", type=int, default=20, help="decoding steps")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser = entry_point_parser(__spec__, __doc__)
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        default=["owsm_base"],
+        choices=SHAPES,
+        help="random models of these OWSM shapes (tiny: for tests)",
+    )
+    parser.add_argument(
+        "--beams", nargs="+", type=int, default=[5, 1], help="beam sizes (1: greedy)"
+    )
+    parser.add_argument(
+        "--lengths",
+        nargs="+",
+        type=Length.parse,
+        default=[Length(10.0, 40)],
+        metavar="SECONDS:STEPS",
+        help="audio seconds and decoding steps of each measurement; the batched "
+        "tables use the first",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed rounds over every setting after one warm-up; the median is kept",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=torch.get_num_threads(),
+        help="torch threads",
+    )
     parser.add_argument(
         "--settings",
         nargs="+",
@@ -299,7 +396,10 @@ def main() -> None:
         help="weights in --model_dir",
     )
     parser.add_argument(
-        "--wav", default=None, help="with --model_dir: decode this mono 16 kHz file"
+        "--wav",
+        default=None,
+        help="with --model_dir: decode this mono 16 kHz file (its length replaces "
+        "the seconds of --lengths)",
     )
     args = parser.parse_args()
     if args.wav is not None and args.model_dir is None:
@@ -309,11 +409,10 @@ def main() -> None:
             "--batch_decode needs espnet 202611 or newer (multi-utterance beam search)"
         )
     if args.short:
-        args.shapes, args.beams, args.seconds, args.steps, args.repeats = (
+        args.shapes, args.beams, args.lengths, args.repeats = (
             ["tiny"],
             [2],
-            1.0,
-            2,
+            [Length(1.0, 2)],
             1,
         )
         args.batch = min(args.batch, 2)
@@ -321,8 +420,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
     # every decode reaches its fixed length on purpose: not worth a warning each
     logging.getLogger(BatchBeamSearch.__module__).setLevel(logging.ERROR)
-    progress = logging.getLogger("espnet_dynprune.eval.benchmark")
-    progress.setLevel(logging.INFO)
+    _LOG.setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
     speech = None
     if args.wav is not None:
@@ -330,20 +428,14 @@ def main() -> None:
             speech = torch.from_numpy(read_mono_audio(args.wav, SAMPLE_RATE))[None]
         except AudioReadError as error:
             parser.exit(1, f"{parser.prog}: error: {error}\n")
-        args.seconds = speech.size(1) / SAMPLE_RATE
+        seconds = speech.size(1) / SAMPLE_RATE
+        args.lengths = [Length(seconds, length.steps) for length in args.lengths]
     machine = (
         f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} "
         f"threads, torch {torch.__version__}"
     )
-    report = {
-        "machine": machine,
-        "audio_seconds": args.seconds,
-        "steps": args.steps,
-        "results": [],
-        "batched": [],
-        "batch_decode": [],
-    }
-    print(f"# {machine}; {args.seconds:g} s audio, {args.steps} decoding steps")
+    report = {"machine": machine, "results": [], "batched": [], "batch_decode": []}
+    print(f"# {machine}")
     if args.model_dir is None:
         _run_shapes(args, report)
     else:

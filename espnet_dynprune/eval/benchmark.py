@@ -18,6 +18,7 @@ grouped by mask (``espnet_dynprune.inference.batching``), or mixed in one batch.
 """
 
 import argparse
+import contextlib
 import copy
 import functools
 import inspect
@@ -33,6 +34,7 @@ import torch
 from espnet2.tasks.s2t import S2TTask
 
 from espnet_dynprune.compat.espnet_release import BatchBeamSearch
+from espnet_dynprune.eval.decode_profile import decode_time_parts
 from espnet_dynprune.eval.memory import peak_allocated_bytes
 from espnet_dynprune.inference.batching import encode_grouped
 from espnet_dynprune.inference.export_context import export_parameter_bytes
@@ -47,6 +49,7 @@ from espnet_dynprune.tasks.gated_config import stock_config
 from espnet_dynprune.tasks.model_files import load_gated_model
 
 __all__ = [
+    "PROFILED",
     "SHAPES",
     "ModelShape",
     "Setting",
@@ -62,6 +65,9 @@ __all__ = [
 ]
 
 LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
+# Settings whose decode is also split into parts (``eval.decode_profile``):
+# ESPnet's own model, and the gated model dense and pruned.
+PROFILED = ("stock", "dense", "joint 0.5")
 SAMPLE_RATE = 16000
 
 
@@ -150,6 +156,7 @@ def _model_args(shape: ModelShape, gated: bool) -> argparse.Namespace:
     model_conf: dict = {"ctc_weight": 0.3}
     if gated:
         model_conf["sparsity_conf"] = {"encoder_target": 0.5, "decoder_target": 0.5}
+        model_conf["gate_predictor_conf"] = {"parts": ["encoder", "decoder"]}
     return argparse.Namespace(
         token_list=token_list(shape.vocab_size),
         input_size=None,
@@ -298,13 +305,14 @@ def default_settings(shape: ModelShape) -> list[Setting]:
     )
     for s in (0.25, 0.5):
         settings.append(Setting(f"enc {s}", encoder_mask=pattern_mask(le, enc, s, 2)))
-    settings.append(
-        Setting(
-            "joint 0.5",
-            encoder_mask=pattern_mask(le, enc, 0.5, 2),
-            decoder_mask=pattern_mask(ld, dec, 0.5, 1),
+    for s in (0.5, 0.75, 0.9):
+        settings.append(
+            Setting(
+                f"joint {s}",
+                encoder_mask=pattern_mask(le, enc, s, 2),
+                decoder_mask=pattern_mask(ld, dec, s, 1),
+            )
         )
-    )
     settings.append(Setting("dense int8", int8=True))
     settings.append(
         Setting(
@@ -368,6 +376,16 @@ def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[fl
     return [statistics.median(run_times) for run_times in times]
 
 
+def _flops_and_peak(run: Callable[[], object], count: bool) -> tuple:
+    """FLOPs (``None`` unless ``count``) and peak tensor bytes of one ``run()``,
+    from a single call: both observe the same operators."""
+    flops: list[int] = []
+    peak = peak_allocated_bytes(
+        (lambda: flops.append(count_flops(run))) if count else run
+    )
+    return (flops[0] if count else None), peak
+
+
 def measure(
     models: dict[str, torch.nn.Module],
     settings: Sequence[Setting],
@@ -378,7 +396,9 @@ def measure(
     progress=None,
     speech: Optional[torch.Tensor] = None,
 ) -> list[dict]:
-    """Per setting: median time, FLOPs, export weights, peak memory of one decode.
+    """Per setting: median time, FLOPs, export weights, peak memory of one decode,
+    and for the :data:`PROFILED` settings the seconds of each part of a decode
+    (``time_parts``, :func:`espnet_dynprune.eval.decode_profile.decode_time_parts`).
 
     Every setting decodes ``speech`` (``(1, T)`` samples at 16 kHz), by default
     ``seconds`` of seeded random noise.
@@ -399,17 +419,21 @@ def measure(
     ):
         # torch's FLOP counter does not see quantized kernels, and an int8
         # model's packed weights are no parameters: neither is reported
+        flops, peak = _flops_and_peak(run, count=not setting.int8)
         rows.append(
             {
                 "setting": setting.name,
                 "time_s": seconds_taken,
-                "flops": None if setting.int8 else count_flops(run),
+                "flops": flops,
                 "weight_bytes": (
                     None
                     if setting.int8
                     else export_parameter_bytes(model, setting.gates())
                 ),
-                "peak_bytes": peak_allocated_bytes(run),
+                "peak_bytes": peak,
+                "time_parts": (
+                    decode_time_parts(model, run) if setting.name in PROFILED else None
+                ),
             }
         )
         if progress is not None:
@@ -495,7 +519,7 @@ def supports_batch_decode() -> bool:
 
 
 def measure_batch_decode(
-    model: torch.nn.Module,
+    models: dict[str, torch.nn.Module],
     shape: ModelShape,
     batch: int = 16,
     seconds: float = 10.0,
@@ -506,14 +530,19 @@ def measure_batch_decode(
 ) -> list[dict]:
     """Whole decoding of ``batch`` utterances of two contexts: throughput.
 
-    Each context has its own joint 50% mask (encoder and decoder). Decoded one
-    utterance at a time, or all together in one multi-utterance beam search
-    (ESPnet 202611's ``BatchBeamSearch``; the decoder spreads each utterance's
-    gates over its hypotheses), dense and pruned.
+    Decoded one utterance at a time, or all together in one multi-utterance beam
+    search (ESPnet 202611's ``BatchBeamSearch``; the gated decoder spreads each
+    utterance's gates over its hypotheses): by ESPnet's own model (``stock``),
+    the gated model dense, and the gated model with each context's own joint 50%
+    mask (encoder and decoder).
 
+    Args:
+        models: :func:`build_models`' models (``stock`` and ``gated``).
     Returns:
-        Rows ``{"setting", "time_s", "utterances_per_s", "same_hypotheses"}``;
-        ``same_hypotheses`` compares a batched row with its one-at-a-time row.
+        Rows ``{"setting", "time_s", "utterances_per_s", "same_hypotheses",
+        "speedup_vs_single", "speedup_vs_stock"}``: ``same_hypotheses`` compares
+        a row with its one-at-a-time row, the speed-ups its throughput with that
+        row's and with ``stock`` decoding the same way.
     Raises:
         RuntimeError: the installed ESPnet decodes one utterance at a time.
     """
@@ -533,52 +562,59 @@ def measure_batch_decode(
         batch, int(seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(1)
     )
     lengths = torch.full((batch,), speech.size(1))
-    search = _decoder_search(model, beam)
+    gated = models["gated"]
+    gated.decoder.use_source_cache(True)
+    gated.decoder.use_self_attention_cache(True)
 
-    def encode(rows: slice, gates: GateMask) -> tuple[torch.Tensor, torch.Tensor]:
-        with model.encoder_gates(
-            None if gates.encoder is None else gates.encoder[rows]
-        ):
-            return model.encode(speech[rows], lengths[rows])
+    def decoding(model: torch.nn.Module, gates: Optional[GateMask]):
+        """One-at-a-time and batched decoding by ``model`` (``gates``: gated)."""
+        search = _decoder_search(model, beam)
 
-    def decoder_gates(rows: slice, gates: GateMask):
-        return model.decoder_gates(
-            None if gates.decoder is None else gates.decoder[rows]
-        )
+        def applied(rows: slice, part: str):
+            if gates is None:
+                return contextlib.nullcontext()
+            mask = getattr(gates, part)
+            apply = model.encoder_gates if part == "encoder" else model.decoder_gates
+            return apply(None if mask is None else mask[rows])
 
-    def together(gates: GateMask) -> list[list[int]]:
-        enc, enc_lengths = encode(slice(0, batch), gates)
-        with decoder_gates(slice(0, batch), gates):
-            nbest = search(x=enc, x_lengths=enc_lengths, maxlenratio=-steps)
-        return [hyps[0].yseq.tolist() for hyps in nbest]
+        def decode(rows: slice) -> list[list[int]]:
+            with applied(rows, "encoder"):
+                enc, enc_lengths = model.encode(speech[rows], lengths[rows])
+            with applied(rows, "decoder"):
+                if enc.size(0) == 1:
+                    return [search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist()]
+                nbest = search(x=enc, x_lengths=enc_lengths, maxlenratio=-steps)
+            return [hyps[0].yseq.tolist() for hyps in nbest]
 
-    def one_at_a_time(gates: GateMask) -> list[list[int]]:
-        best = []
-        for i in range(batch):
-            enc, _ = encode(slice(i, i + 1), gates)
-            with decoder_gates(slice(i, i + 1), gates):
-                best.append(search(x=enc[0], maxlenratio=-steps)[0].yseq.tolist())
-        return best
+        def one_at_a_time() -> list[list[int]]:
+            return [hyp for i in range(batch) for hyp in decode(slice(i, i + 1))]
 
-    dense = GateMask()
-    ways = {
-        "dense, 1 at a time": lambda: one_at_a_time(dense),
-        "dense, batch decode": lambda: together(dense),
-        "joint 0.5, 1 at a time": lambda: one_at_a_time(pruned),
-        "joint 0.5, batch decode": lambda: together(pruned),
-    }
+        return one_at_a_time, lambda: decode(slice(0, batch))
+
+    ways = {}
+    for name, model, gates in (
+        ("stock", models["stock"], None),
+        ("dense", gated, GateMask()),
+        ("joint 0.5", gated, pruned),
+    ):
+        single, together = decoding(model, gates)
+        ways[f"{name}, 1 at a time"] = single
+        ways[f"{name}, batch decode"] = together
     with torch.no_grad():
         hypotheses = {name: run() for name, run in ways.items()}
-    times = _median_times(list(ways.values()), repeats)
+    times = dict(zip(ways, _median_times(list(ways.values()), repeats), strict=True))
     rows = []
-    for name, seconds_taken in zip(ways, times, strict=True):
+    for name, seconds_taken in times.items():
         single = name.replace("batch decode", "1 at a time")
+        stock = "stock, " + name.split(", ", 1)[1]
         rows.append(
             {
                 "setting": name,
                 "time_s": seconds_taken,
                 "utterances_per_s": batch / seconds_taken,
                 "same_hypotheses": hypotheses[name] == hypotheses[single],
+                "speedup_vs_single": times[single] / seconds_taken,
+                "speedup_vs_stock": times[stock] / seconds_taken,
             }
         )
         if progress is not None:

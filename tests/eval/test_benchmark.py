@@ -30,14 +30,25 @@ def run_short_benchmark(*args: str) -> subprocess.CompletedProcess:
 def test_short_benchmark_writes_table_and_json(tmp_path):
     out = tmp_path / "bench.json"
     result = run_short_benchmark("--out", str(out))
-    assert "## tiny, beam 2" in result.stdout
-    rows = json.loads(out.read_text())["results"][0]["rows"]
+    assert "## tiny, 1 s, 2 steps, beam 2" in result.stdout
+    (entry,) = json.loads(out.read_text())["results"]
+    assert (entry["seconds"], entry["steps"], entry["beam"]) == (1.0, 2, 2)
+    rows = entry["rows"]
     by_name = {row["setting"]: row for row in rows}
     assert {"stock", "dense", "dec 0.5", "joint 0.5"} <= set(by_name)
     assert by_name["dense"]["time_red_vs_dense"] == 0.0
     # FLOPs are counted, not timed: pruning and the source cache both remove work
     assert by_name["dec 0.5"]["flops"] < by_name["dense"]["flops"]
     assert by_name["dense"]["flops"] < by_name["stock"]["flops"]
+    joint = [by_name[f"joint {s}"]["flops"] for s in (0.5, 0.75, 0.9)]
+    assert joint == sorted(joint, reverse=True) and len(set(joint)) == 3
+    vs_stock = [by_name[n]["flops_red_vs_stock"] for n in ("dense", "joint 0.9")]
+    assert 0 < vs_stock[0] < vs_stock[1]  # the caches, then pruning on top
+    # the decode of stock, dense and joint 0.5 split into its parts
+    for name, row in by_name.items():
+        parts = row["time_parts"]
+        assert (parts is not None) == (name in ("stock", "dense", "joint 0.5")), name
+    assert "seconds per part of one decode" in result.stdout
     assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
     # the self-attention cache projects one position per step, not the prefix
     assert (
@@ -66,7 +77,7 @@ def test_short_benchmark_of_a_saved_model_has_a_row_per_context(tmp_path):
     result = run_short_benchmark(
         "--model_dir", str(tmp_path), "--model_file", model_file.name, "--out", str(out)
     )
-    assert f"## {tmp_path}, beam 2" in result.stdout
+    assert f"## {tmp_path}, 1 s, 2 steps, beam 2" in result.stdout
     (entry,) = json.loads(out.read_text())["results"]
     by_name = {row["setting"]: row for row in entry["rows"]}
     contexts = {
@@ -119,9 +130,13 @@ def test_short_batch_decode_table_or_a_clear_refusal(tmp_path):
     assert "## tiny, decoding 2 utterances of 2 contexts" in result.stdout
     rows = json.loads(out.read_text())["batch_decode"][0]["rows"]
     assert [row["setting"] for row in rows] == [
-        "dense, 1 at a time",
-        "dense, batch decode",
-        "joint 0.5, 1 at a time",
-        "joint 0.5, batch decode",
+        f"{model}, {way}"
+        for model in ("stock", "dense", "joint 0.5")
+        for way in ("1 at a time", "batch decode")
     ]
     assert all(row["same_hypotheses"] for row in rows)
+    by_name = {row["setting"]: row for row in rows}
+    for row in rows:  # ratios of the times in the same table
+        single = by_name[row["setting"].replace("batch decode", "1 at a time")]
+        assert row["speedup_vs_single"] == single["time_s"] / row["time_s"]
+    assert by_name["stock, batch decode"]["speedup_vs_stock"] == 1.0
