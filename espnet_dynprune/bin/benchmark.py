@@ -420,7 +420,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)  # ESPnet's beam search logs at INFO
     # every decode reaches its fixed length on purpose: not worth a warning each
     logging.getLogger(BatchBeamSearch.__module__).setLevel(logging.ERROR)
-    _LOG.setLevel(logging.INFO)
+    for name in (__name__, "espnet_dynprune.eval.benchmark"):  # progress lines
+        logging.getLogger(name).setLevel(logging.INFO)
     torch.set_num_threads(args.threads)
     speech = None
     if args.wav is not None:

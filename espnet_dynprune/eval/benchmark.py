@@ -23,6 +23,7 @@ import copy
 import functools
 import inspect
 import itertools
+import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -63,6 +64,8 @@ __all__ = [
     "quantized",
     "supports_batch_decode",
 ]
+
+logger = logging.getLogger(__name__)  # progress of the timing rounds
 
 LANGUAGES = ("eng", "deu", "fra", "ita", "spa")
 # Settings whose decode is also split into parts (``eval.decode_profile``):
@@ -366,14 +369,22 @@ def _median_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[fl
     """
     times: list[list[float]] = [[] for _ in runs]
     with torch.no_grad():
+        start = time.perf_counter()
         for run in runs:
             run()
-        for _ in range(repeats):
+        logger.info("  warm-up of %d settings: %.1f s", len(runs), _since(start))
+        for round_ in range(repeats):
+            start = time.perf_counter()
             for run, run_times in zip(runs, times, strict=True):
-                start = time.perf_counter()
+                run_start = time.perf_counter()
                 run()
-                run_times.append(time.perf_counter() - start)
+                run_times.append(_since(run_start))
+            logger.info("  round %d of %d: %.1f s", round_ + 1, repeats, _since(start))
     return [statistics.median(run_times) for run_times in times]
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
 
 
 def _flops_and_peak(run: Callable[[], object], count: bool) -> tuple:

@@ -49,6 +49,7 @@ def test_short_benchmark_writes_table_and_json(tmp_path):
         parts = row["time_parts"]
         assert (parts is not None) == (name in ("stock", "dense", "joint 0.5")), name
     assert "seconds per part of one decode" in result.stdout
+    assert "round 1 of 1:" in result.stderr  # progress while the rounds run
     assert by_name["dense, no cache"]["flops"] == by_name["stock"]["flops"]
     # the self-attention cache projects one position per step, not the prefix
     assert (
