@@ -13,14 +13,13 @@ from typing import Optional
 from espnet2.tasks.asr import ASRTask
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
-
-PROG = "python -m espnet_dynprune.bin.asr_train"
+from espnet_dynprune.bin.cli import command_name
 
 
 def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's ASR trainer."""
     parser = ASRTask.get_parser()
-    parser.prog = PROG  # ESPnet's parser would name the file (asr_train.py)
+    parser.prog = command_name(__spec__)  # ESPnet's would name asr_train.py
     ASRTask.main(args=parser.parse_args(cmd))
 
 

@@ -7,7 +7,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["HelpFormatter", "entry_point_parser"]
+__all__ = ["HelpFormatter", "command_name", "entry_point_parser"]
 
 
 class HelpFormatter(
@@ -31,7 +31,12 @@ def entry_point_parser(spec: Optional[ModuleSpec], doc: str) -> argparse.Argumen
         doc: the module docstring: the first line describes the command, the
             rest (usage examples, outputs) is shown below it.
     """
-    prog = f"python -m {spec.name}" if spec is not None else Path(sys.argv[0]).name
     return argparse.ArgumentParser(
-        prog=prog, description=doc, formatter_class=HelpFormatter
+        prog=command_name(spec), description=doc, formatter_class=HelpFormatter
     )
+
+
+def command_name(spec: Optional[ModuleSpec]) -> str:
+    """``python -m MODULE`` for an entry point's ``__spec__`` (the file name when
+    run as a file): the usage line, also of ESPnet's parsers the wrappers extend."""
+    return f"python -m {spec.name}" if spec is not None else Path(sys.argv[0]).name

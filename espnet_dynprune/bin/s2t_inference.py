@@ -68,6 +68,7 @@ from espnet2.tasks.s2t import S2TTask
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 
 import espnet_dynprune  # noqa: F401  (registers the plugin classes)
+from espnet_dynprune.bin.cli import command_name
 from espnet_dynprune.compat.espnet_release import get_commandline_args
 from espnet_dynprune.inference.audio_input import AudioLimits, checked_audio
 from espnet_dynprune.inference.speech2text import Speech2Text
@@ -108,13 +109,10 @@ class Decoding:
     gate_mode: GateMode
 
 
-PROG = "python -m espnet_dynprune.bin.s2t_inference"
-
-
 def get_parser() -> argparse.ArgumentParser:
     """ESPnet's S2T inference parser with ``--gate_mode`` and ``--decode_list``."""
     parser = espnet_get_parser()
-    parser.prog = PROG  # ESPnet's parser would name the file (s2t_inference.py)
+    parser.prog = command_name(__spec__)  # ESPnet's would name s2t_inference.py
     parser.add_argument(
         "--gate_mode",
         choices=GateMode.choices(),

@@ -14,15 +14,14 @@ and ``--gate_lr`` sets the gate predictor's learning rate apart from the rest
 from typing import Optional
 
 import espnet_dynprune  # noqa: F401  (registers before the parser is built)
+from espnet_dynprune.bin.cli import command_name
 from espnet_dynprune.tasks.s2t import DynPruneS2TTask
-
-PROG = "python -m espnet_dynprune.bin.s2t_train"
 
 
 def main(cmd: Optional[list[str]] = None) -> None:
     """Run ESPnet's S2T trainer."""
     parser = DynPruneS2TTask.get_parser()
-    parser.prog = PROG  # ESPnet's parser would name the file (s2t_train.py)
+    parser.prog = command_name(__spec__)  # ESPnet's would name s2t_train.py
     DynPruneS2TTask.main(args=parser.parse_args(cmd))
 
 

@@ -110,8 +110,8 @@ _TRAIN = [
 ]  # fmt: skip
 _DECODE = ["--data_path_and_name_and_type", "data/test_deu_st_eng/wav.scp,speech,sound"]
 
-# What ``...`` stands for, per entry point (``--output_dir`` is added where the
-# command has none: a fresh directory per command).
+# What ``...`` stands for, per entry point (the documented commands name their
+# own --output_dir).
 ELISIONS: dict[str, list[str]] = {
     "espnet2.bin.s2t_train": _TRAIN,
     "espnet_dynprune.bin.s2t_train": _TRAIN,
@@ -144,21 +144,16 @@ def _entry_point(words: list[str]) -> str:
     return found
 
 
-def _expanded(words: list[str], serial: int) -> list[str]:
+def _expanded(words: list[str]) -> list[str]:
     """``words`` with ``...`` filled in, optional ``[...]`` dropped, quick options."""
     module = _entry_point(words)
     out, optional = [], False
     for word in words:
-        if word.startswith("["):
-            optional = True
-        if not optional and word != "...":
-            out.append(word)
-        elif word == "..." and not optional:
+        optional = optional or word.startswith("[")
+        if word == "..." and not optional:
             out += ELISIONS.get(module, [])
-            if "--output_dir" not in words and module.endswith(
-                ("s2t_train", "s2t_inference")
-            ):
-                out += ["--output_dir", f"exp/doctest_{serial}"]
+        elif not optional:
+            out.append(word)
         if word.endswith("]"):
             optional = False
     return out + QUICK.get(module, [])
@@ -206,7 +201,7 @@ def _run(words: list[str], cwd: Path, env: dict, block: Block) -> None:
 
 def _run_shell(block: Block, work: Path, env: dict) -> None:
     cwd, known = work, _dynprune_options()
-    for serial, words in enumerate(_commands(block.body)):
+    for words in _commands(block.body):
         while re.match(r"^[A-Z_]+=", words[0]):  # VAR=... prefix: env has it
             words = words[1:]
         if words[0] == "cd":
@@ -217,7 +212,7 @@ def _run_shell(block: Block, work: Path, env: dict) -> None:
             unknown = [w for w in words if w.startswith("--") and w[2:] not in known]
             assert not unknown, f"{block.name}: run.sh has no options {unknown}"
             continue
-        words = _expanded(words, serial)
+        words = _expanded(words)
         if words[0] == "./run.sh":
             words = [words[0], *TINY, *words[1:]]
         elif words[0] == "python":
